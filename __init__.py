@@ -1,0 +1,28 @@
+"""pinnc: compile symbolic PDE specifications to trained physics-informed neural networks.
+
+    import jax, pinnc
+    problem = pinnc.compile_file("poisson.pde", points=4000)
+    params = problem.init(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    problem.loss(params, batch)
+    result = problem.train()
+    result.save("runs/poisson"); pinnc.load_run("runs/poisson")
+"""
+from .compiler.errors import SpecError
+
+__version__ = "0.1.0"
+__all__ = ["SpecError", "compile_file", "compile_source", "load_run", "Problem", "TrainResult"]
+
+
+def __getattr__(name):
+    # The runtime imports JAX; load it on first use so that `pinnc check` starts fast.
+    if name in ("compile_file", "compile_source", "Problem"):
+        from .runtime import problem
+        return getattr(problem, name)
+    if name == "TrainResult":
+        from .runtime.train import TrainResult
+        return TrainResult
+    if name == "load_run":
+        from .runtime.runs import load_run
+        return load_run
+    raise AttributeError(f"module 'pinnc' has no attribute {name!r}")

@@ -1,0 +1,203 @@
+"""The `pinnc` command: check, compile, train, eval (INTERFACE.md). It only wires the stages.
+
+Exit status: 0 success; 1 a problem in the user's input, reported as one message on stderr;
+2 a usage error (argparse's own).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+
+from .compiler import derivatives
+from .compiler.errors import SpecError
+from .compiler.pipeline import Compiled, compile_text, parse_assignment
+
+
+class InputError(Exception):
+    """A problem with a file or value the user gave, other than the program's text."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except SpecError as error:
+        print(str(error), file=sys.stderr)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+    return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pinnc", description="Compile .pde specifications to "
+                                     "trained physics-informed neural networks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="parse and validate a spec; print a summary")
+    check.add_argument("spec", type=Path, metavar="SPEC.pde")
+    check.set_defaults(run=_check)
+
+    compile_ = commands.add_parser("compile", help="write the generated JAX module")
+    compile_.add_argument("spec", type=Path, metavar="SPEC.pde")
+    compile_.add_argument("-o", "--output", type=Path, metavar="OUT.py")
+    compile_.add_argument("--emit", choices=("jax", "sympy", "plan"), default="jax",
+                          help="jax: the module (default); sympy: the symbolic residuals; "
+                               "plan: the derivative plan")
+    compile_.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE")
+    compile_.set_defaults(run=_compile)
+
+    train = commands.add_parser("train", help="compile, sample, train; write a run folder")
+    train.add_argument("spec", type=Path, metavar="SPEC.pde")
+    train.add_argument("-o", "--output", type=Path, metavar="DIR",
+                       help="run folder (default runs/<spec name>)")
+    train.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                       help="override an option of the spec, e.g. --set points=4000")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("eval", help="trained fields at the points of a CSV")
+    evaluate.add_argument("run_dir", type=Path, metavar="DIR")
+    evaluate.add_argument("points", type=Path, metavar="POINTS.csv")
+    evaluate.add_argument("-o", "--output", type=Path, metavar="OUT.csv")
+    evaluate.set_defaults(run=_eval)
+    return parser
+
+
+def _compiled(spec: Path, assignments: list[str]) -> Compiled:
+    overrides = dict(parse_assignment(a) for a in assignments)
+    return compile_text(spec.read_text(), str(spec), overrides)
+
+
+def _check(args) -> int:
+    compiled = _compiled(args.spec, [])
+    print(summary(compiled, args.spec.name))
+    return 0
+
+
+def summary(compiled: Compiled, name: str) -> str:
+    """What `pinnc check` prints: fields, coordinates, domains, terms and their derivatives."""
+    problem = compiled.problem
+    lines = [f"{name}: ok", f"  coordinates: {', '.join(problem.coords)}"]
+    for d in problem.domains:
+        ranges = ", ".join(f"{c} in [{lo:g}, {hi:g}]" for c, (lo, hi) in
+                           zip(d.domain.coords, d.domain.bounds))
+        lines.append(f"  domain {d.name}: box({ranges})")
+    for f in problem.fields:
+        m = f.model
+        lines.append(f"  field {f.name}({', '.join(f.coords)}): mlp(hidden={list(m.hidden)}, "
+                     f"activation={m.activation}, output={m.output})")
+    for p in problem.params:
+        lines.append(f"  param {p.name} = {p.init:g}")
+    for term in problem.terms:
+        region = term.region
+        where = f"{'on boundary(' if region.on_boundary else 'in '}{region.domain_name}" \
+                f"{')' if region.on_boundary else ''}"
+        if region.predicate is not None:
+            where += f" where {region.predicate}"
+        plan = compiled.plan.term(term.label)
+        needs = "; ".join(f"{', '.join(derivatives.partial_name(f.field, m) for m in f.needed)}"
+                          for f in plan.fields)
+        lines.append(f"  term {term.label} ({term.kind}) {where}: needs {needs}")
+    for e in problem.exact:
+        lines.append(f"  exact {e.field} = {e.expr}")
+    return "\n".join(lines)
+
+
+def _compile(args) -> int:
+    compiled = _compiled(args.spec, args.set)
+    if args.emit == "jax":
+        text = compiled.source
+    elif args.emit == "plan":
+        text = derivatives.describe(compiled.plan) + "\n"
+    else:
+        text = "".join(f"{t.label}: {t.residual}\n" for t in compiled.problem.terms)
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _train(args) -> int:
+    from .runtime.problem import Problem
+    from .runtime.runs import save_run
+    from .runtime.train import train
+
+    overrides = dict(parse_assignment(a) for a in args.set)
+    problem = Problem.from_text(args.spec.read_text(), str(args.spec), overrides)
+    result = train(problem, progress=not args.quiet)
+    directory = args.output or Path("runs") / problem.name
+    save_run(result, directory)
+    metrics = result.metrics
+    print(f"{problem.name}: {metrics['status']} after {metrics['steps']} steps, "
+          f"loss {metrics['loss']:.3e}, {metrics['time_s']:.1f} s training "
+          f"+ {metrics['compile_s']:.1f} s compiling")
+    for field, errors in metrics["fields"].items():
+        print(f"  {field}: relative L2 error {errors['rel_l2']:.3e}, max abs {errors['max_abs']:.3e}")
+    for name, value in metrics["params"].items():
+        print(f"  {name} = {value:.6g}")
+    print(f"  run folder: {directory}")
+    return 0 if metrics["status"] in ("ok", "interrupted") else 1
+
+
+def _eval(args) -> int:
+    import jax.numpy as jnp
+    import numpy as np
+    from .runtime.runs import load_run
+
+    if not (args.run_dir / "params.npz").exists():
+        raise InputError(f"{args.run_dir}: not a run folder (no params.npz); train with "
+                         f"'pinnc train SPEC.pde -o {args.run_dir}'")
+    result = load_run(args.run_dir)
+    header, rows = _read_points(args.points)
+    table = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(header))
+    columns = [table[:, i] for i in range(len(header))]
+    outputs = []
+    for f in result.problem.ir.fields:
+        missing = [c for c in f.coords if c not in header]
+        if missing:
+            raise InputError(f"{args.points}: no column '{missing[0]}' for field {f.name}"
+                             f"({', '.join(f.coords)}); the header has {', '.join(header)}")
+        X = jnp.asarray(np.stack([columns[header.index(c)] for c in f.coords], axis=1),
+                        result.problem.dtype)
+        outputs.append((f.name, np.asarray(result.field(f.name)(X)) if len(rows) else np.zeros(0)))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header + [name for name, _ in outputs])
+    for i, row in enumerate(rows):
+        writer.writerow(row + [repr(float(values[i])) for _, values in outputs])
+    if args.output:
+        args.output.write_text(out.getvalue())
+    else:
+        sys.stdout.write(out.getvalue())
+    return 0
+
+
+def _read_points(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="") as handle:
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise InputError(f"{path}: empty file; expected a header naming the coordinates")
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise InputError(f"{path}:{number}: {len(row)} values, the header names {len(header)}")
+            try:
+                [float(v) for v in row]
+            except ValueError:
+                raise InputError(f"{path}:{number}: not a number in {row}") from None
+            rows.append([v.strip() for v in row])
+    return header, rows
+
+
+if __name__ == "__main__":
+    sys.exit(main())

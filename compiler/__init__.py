@@ -1,0 +1,1 @@
+"""The compiler's stages: parse -> analyze -> IR -> derivative plan -> code generation."""

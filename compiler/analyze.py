@@ -1,0 +1,381 @@
+"""Stage 2: syntax tree -> `ir.Problem`. Resolves names, coordinates, domains, regions and
+options, and builds each term's SymPy residual. Every mistake is a `SpecError` at its place.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import sympy
+
+from . import ir
+from . import syntax as s
+from .errors import Span, SpecError, did_you_mean
+from .expressions import RESERVED, Scope, Translator, constant
+from .options import integer, literal, model as read_model, options as read_options
+
+_BOUNDARY = "boundary"
+
+
+def analyze(program: s.Program, overrides: Sequence[s.SetOption] = ()) -> ir.Problem:
+    """Check a parsed program and build its IR. Raises `SpecError` located in the program."""
+    try:
+        return _Analysis(program, overrides).run()
+    except SpecError as error:
+        raise error.located(program.source, program.filename) from None
+    except RecursionError:
+        raise SpecError("expression nested too deeply", None).located(
+            program.source, program.filename) from None
+
+
+class _Analysis:
+    def __init__(self, program: s.Program, overrides: Sequence[s.SetOption]):
+        self.program = program
+        self.overrides = overrides
+        self.declared: dict[str, tuple[str, Span]] = {}
+        self.domains: dict[str, ir.NamedDomain] = {}
+        self.coords: dict[str, sympy.Symbol] = {}
+        self.fields: dict[str, ir.Field] = {}
+        self.params: dict[str, ir.Param] = {}
+        self.lets: dict[str, s.Let] = {}
+        self.let_values: dict[str, sympy.Expr] = {}
+        self.resolving: list[str] = []
+
+    def of_type(self, kind) -> list:
+        return [st for st in self.program.statements if isinstance(st, kind)]
+
+    def run(self) -> ir.Problem:
+        options = read_options(self.of_type(s.SetOption), self.overrides)
+        for statement in self.of_type(s.Let):
+            self.declare(statement.name, "let")
+            self.lets[statement.name.id] = statement
+        self.collect_coordinates()
+        for statement in self.of_type(s.DomainDecl):
+            self.declare(statement.name, "domain")
+            domain = self.domain(statement.domain)
+            self.domains[statement.name.id] = ir.NamedDomain(statement.name.id, domain, statement.span)
+        for statement in self.of_type(s.ParamDecl):
+            self.declare(statement.name, "param")
+            value = constant(self.translator("in a param's start value").scalar(statement.value),
+                             statement.value.span, "a number (the start value)")
+            self.params[statement.name.id] = ir.Param(statement.name.id, value, statement.span)
+        for statement in self.of_type(s.FieldDecl):
+            self.fields[statement.name.id] = self.field(statement, options.model)
+        for name in self.lets:  # every let is checked, used or not
+            self.let_value(name)
+        terms = self.terms()
+        exact = tuple(self.exact(st) for st in self.of_type(s.ExactDecl))
+        if not self.fields:
+            raise SpecError("the program declares no field: add e.g. 'field u(x, y)'",
+                            Span(1, 1))
+        if not terms:
+            raise SpecError("the program has nothing to train: add a pde, bc, ic or minimize "
+                            "statement", Span(1, 1))
+        return ir.Problem(
+            name=_stem(self.program.filename), coords=tuple(self.coords),
+            domains=tuple(self.domains.values()), fields=tuple(self.fields.values()),
+            params=tuple(self.params.values()), terms=terms, exact=exact, options=options,
+            source_text=self.program.source)
+
+    # --- names ---
+    def declare(self, name: s.Name, kind: str) -> None:
+        if name.id in RESERVED:
+            raise SpecError(f"'{name.id}' is a built-in name and cannot be redefined", name.span)
+        if name.id in self.declared:
+            earlier, span = self.declared[name.id]
+            raise SpecError(f"'{name.id}' is already declared as a {earlier} on line {span.line}",
+                            name.span)
+        self.declared[name.id] = (kind, name.span)
+
+    def collect_coordinates(self) -> None:
+        """Coordinates are the names bound by ``x in [a, b]`` in domain constructors."""
+        def visit(node):
+            if isinstance(node, s.DomainOp):
+                visit(node.left), visit(node.right)
+            elif isinstance(node, s.Call):
+                for coordinate_range in node.ranges:
+                    name = coordinate_range.name
+                    if name.id not in self.coords:
+                        if name.id in RESERVED or (name.id in self.declared):
+                            self.declare(name, "coordinate")  # raises the right message
+                        self.declared[name.id] = ("coordinate", name.span)
+                        self.coords[name.id] = sympy.Symbol(name.id, real=True)
+        for statement in self.of_type(s.DomainDecl):
+            visit(statement.domain)
+        for statement in self.of_type(s.Equation):
+            visit(statement.region.domain)
+
+    def scope(self, where: str, integral=None) -> Scope:
+        fields = {name: sympy.Function(name)(*(self.coords[c] for c in f.coords))
+                  for name, f in self.fields.items()}
+        params = {name: sympy.Symbol(name, real=True) for name in self.params}
+        lets = {name: (lambda name=name: self.let_value(name)) for name in self.lets}
+        return Scope(self.coords, fields, params, lets, integral=integral, where=where)
+
+    def translator(self, where: str, integral=None) -> Translator:
+        return Translator(self.scope(where, integral))
+
+    def let_value(self, name: str) -> sympy.Expr:
+        if name in self.let_values:
+            return self.let_values[name]
+        statement = self.lets[name]
+        if name in self.resolving:
+            cycle = " -> ".join(self.resolving[self.resolving.index(name):] + [name])
+            raise SpecError(f"'let {name}' refers to itself: {cycle}", statement.name.span)
+        self.resolving.append(name)
+        try:
+            value = self.translator("in a let").scalar(statement.value)
+        finally:
+            self.resolving.pop()
+        self.let_values[name] = value
+        return value
+
+    # --- domains and fields ---
+    def domain(self, node: s.DomainExpr) -> ir.Domain:
+        if isinstance(node, s.Name):
+            if node.id not in self.domains:
+                raise SpecError(f"unknown domain '{node.id}'{did_you_mean(node.id, self.domains)}",
+                                node.span)
+            return self.domains[node.id].domain
+        if isinstance(node, s.DomainOp):
+            if node.op != "*":
+                raise SpecError(f"domain operator '{node.op}' is not implemented yet", node.span)
+            left, right = self.domain(node.left), self.domain(node.right)
+            shared = set(left.coords) & set(right.coords)
+            if shared:
+                raise SpecError(f"a product of domains that share coordinate "
+                                f"'{sorted(shared)[0]}'", node.span)
+            return ir.Box(left.coords + right.coords, left.bounds + right.bounds)
+        if isinstance(node, s.Call) and node.func.id in ("box", "interval"):
+            return self.box(node)
+        if isinstance(node, s.Call) and node.func.id in ("ball", "polygon"):
+            raise SpecError(f"domain '{node.func.id}' is not implemented yet", node.func.span)
+        raise SpecError("expected a domain: box(x in [a, b], ...), interval(x in [a, b]), or "
+                        "the name of a domain", node.span)
+
+    def box(self, node: s.Call) -> ir.Box:
+        kind = node.func.id
+        if node.args or node.keywords or not node.ranges:
+            raise SpecError(f"{kind} takes coordinate ranges: {kind}(x in [a, b]"
+                            f"{', y in [c, d]' if kind == 'box' else ''})", node.span)
+        if kind == "interval" and len(node.ranges) != 1:
+            raise SpecError("interval takes one coordinate range; use box for more",
+                            node.ranges[1].span)
+        coords, bounds = [], []
+        for r in node.ranges:
+            if r.name.id in coords:
+                raise SpecError(f"coordinate '{r.name.id}' appears twice", r.name.span)
+            translate = self.translator("in a domain").scalar
+            low = constant(translate(r.low), r.low.span, "a number (the lower bound)")
+            high = constant(translate(r.high), r.high.span, "a number (the upper bound)")
+            if not low < high:
+                raise SpecError(f"empty range: {low:g} is not below {high:g}", r.span)
+            coords.append(r.name.id)
+            bounds.append((low, high))
+        return ir.Box(tuple(coords), tuple(bounds))
+
+    def field(self, statement: s.FieldDecl, default_model: ir.Model) -> ir.Field:
+        self.declare(statement.name, "field")
+        if not statement.coords:
+            raise SpecError(f"field '{statement.name.id}' needs coordinates: "
+                            f"field {statement.name.id}(x, y)", statement.span)
+        seen = []
+        for coordinate in statement.coords:
+            if coordinate.id not in self.coords:
+                raise SpecError(f"unknown coordinate '{coordinate.id}'"
+                                f"{did_you_mean(coordinate.id, self.coords)}; coordinates are "
+                                f"named by domains, e.g. box({coordinate.id} in [0, 1])",
+                                coordinate.span)
+            if coordinate.id in seen:
+                raise SpecError(f"coordinate '{coordinate.id}' appears twice", coordinate.span)
+            seen.append(coordinate.id)
+        model = read_model(statement.model) if statement.model is not None else default_model
+        return ir.Field(statement.name.id, tuple(seen), model, statement.span)
+
+    # --- regions ---
+    def region(self, node: s.Region) -> ir.Region:
+        return self.make_region(node.domain, node.on_boundary, node.where)
+
+    def make_region(self, domain_node: s.DomainExpr, on_boundary: bool,
+                    where: s.Predicate | None) -> ir.Region:
+        domain = self.domain(domain_node)
+        name = domain_node.id if isinstance(domain_node, s.Name) else _text(self.program, domain_node.span)
+        predicate = self.predicate(where, domain) if where is not None else None
+        return ir.Region(name, domain, on_boundary, predicate)
+
+    def predicate(self, node: s.Predicate, domain: ir.Domain) -> sympy.Basic:
+        result = self._predicate(node, domain)
+        if result is sympy.false:
+            raise SpecError("this condition is never true", node.span)
+        return None if result is sympy.true else result
+
+    def _predicate(self, node: s.Predicate, domain: ir.Domain) -> sympy.Basic:
+        if isinstance(node, s.BoolOp):
+            combine = sympy.And if node.op == "and" else sympy.Or
+            return combine(self._predicate(node.left, domain), self._predicate(node.right, domain))
+        if isinstance(node, s.Not):
+            return sympy.Not(self._predicate(node.operand, domain))
+        translate = self.translator("in a condition").scalar
+        left, right = translate(node.left), translate(node.right)
+        for side, value in ((node.left, left), (node.right, right)):
+            if value.atoms(sympy.core.function.AppliedUndef):
+                raise SpecError("a condition may use coordinates only, not fields", side.span)
+            outside = {str(c) for c in value.free_symbols} - set(domain.coords)
+            if outside:
+                raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of this domain "
+                                f"({', '.join(domain.coords)})", side.span)
+        relation = {"==": sympy.Eq, "<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt,
+                    ">=": sympy.Ge}[node.op]
+        return relation(left, right)
+
+    # --- terms ---
+    def terms(self) -> tuple[ir.Term, ...]:
+        terms: list[ir.Term] = []
+        counters: dict[str, int] = {}
+        labels: dict[str, Span] = {}
+        for statement in self.program.statements:
+            if isinstance(statement, s.Equation):
+                kind, label_node = statement.kind, statement.label
+            elif isinstance(statement, s.Minimize):
+                kind, label_node = "minimize", None
+            elif isinstance(statement, s.DataDecl):
+                raise SpecError("data statements are not implemented yet", statement.span)
+            else:
+                continue
+            counters[kind] = counters.get(kind, 0) + 1
+            label = label_node.id if label_node else f"{kind}{counters[kind]}"
+            span = label_node.span if label_node else statement.span
+            if label in labels:
+                raise SpecError(f"label '{label}' is already used on line {labels[label].line}",
+                                span)
+            labels[label] = span
+            build = self.equation if kind != "minimize" else self.minimize
+            terms.append(build(statement, label))
+        return tuple(terms)
+
+    def term_options(self, keywords: tuple[s.Keyword, ...]) -> tuple[float, int | None]:
+        weight, points, seen = 1.0, None, set()
+        for keyword in keywords:
+            name = keyword.name.id
+            if name in seen:
+                raise SpecError(f"'{name}' is given twice", keyword.name.span)
+            seen.add(name)
+            if name == "weight":
+                weight = literal(keyword.value)
+                if weight < 0:
+                    raise SpecError("weight must not be negative", keyword.value.span)
+            elif name == "points":
+                points = integer(keyword.value, "points")
+            else:
+                raise SpecError(f"unknown term option '{name}'"
+                                f"{did_you_mean(name, ('weight', 'points'))}; use weight=... or "
+                                f"points=...", keyword.name.span)
+        return weight, points
+
+    def equation(self, statement: s.Equation, label: str) -> ir.Term:
+        region = self.region(statement.region)
+        if statement.kind == "pde" and region.on_boundary:
+            raise SpecError("a pde holds in a domain: write 'in D' (use bc for 'on boundary(D)')",
+                            statement.region.span)
+        if statement.kind in ("bc", "ic") and not region.on_boundary:
+            raise SpecError(f"a {statement.kind} holds on a boundary: write 'on boundary(D)'",
+                            statement.region.span)
+        translate = self.translator("in an equation (integro-differential terms are not "
+                                    "implemented yet)").scalar
+        residual = translate(statement.lhs) - translate(statement.rhs)
+        self.check_term(residual, region, statement.span)
+        weight, points = self.term_options(statement.options)
+        return ir.Term(label, statement.kind, residual, region, weight, points,
+                       _text(self.program, statement.span), statement.span)
+
+    def minimize(self, statement: s.Minimize, label: str) -> ir.Term:
+        integrals: list[tuple[sympy.Symbol, sympy.Expr, ir.Region, Span]] = []
+
+        def integral(node: s.Call, translator: Translator) -> sympy.Expr:
+            if not 1 <= len(node.args) <= 2 or node.keywords or node.ranges:
+                raise SpecError("integral takes an expression and optionally a region: "
+                                "integral(EXPR) or integral(EXPR, D) or integral(EXPR, boundary(D))",
+                                node.span)
+            integrand = translator.scalar(node.args[0])
+            region = self.integral_region(node)
+            placeholder = sympy.Dummy(f"integral{len(integrals)}")
+            integrals.append((placeholder, integrand, region, node.span))
+            return placeholder
+
+        functional = self.translator("here", integral).scalar(statement.expr)
+        if not integrals:
+            raise SpecError("minimize takes integrals, e.g. minimize integral(Dx(u)^2)",
+                            statement.expr.span)
+        placeholders = [i[0] for i in integrals]
+        poly = sympy.Poly(functional, *placeholders) if functional.free_symbols else None
+        if (poly is None or poly.total_degree() != 1 or poly.coeff_monomial(1) != 0
+                or any(c.free_symbols for c in poly.coeffs())):
+            raise SpecError("minimize takes a sum of integrals with constant factors, e.g. "
+                            "integral(a) - 2*integral(b)", statement.expr.span)
+        region = integrals[0][2]
+        integrand = sympy.Integer(0)
+        for placeholder, part, part_region, span in integrals:
+            if part_region != region:
+                raise SpecError("integrals of one minimize over different regions are not "
+                                "implemented yet: write one minimize per region", span)
+            integrand += poly.coeff_monomial(placeholder) * part
+        self.check_term(integrand, region, statement.span)
+        weight, points = self.term_options(statement.options)
+        return ir.Term(label, "minimize", integrand, region, weight, points,
+                       _text(self.program, statement.span), statement.span)
+
+    def integral_region(self, node: s.Call) -> ir.Region:
+        if len(node.args) == 2:
+            where = node.args[1]
+            if isinstance(where, s.Call) and where.func.id == _BOUNDARY:
+                if len(where.args) != 1:
+                    raise SpecError("boundary takes one domain: boundary(D)", where.span)
+                return self.make_region(where.args[0], True, None)
+            return self.make_region(where, False, None)
+        if len(self.domains) != 1:
+            raise SpecError("integral over which domain? Write integral(EXPR, D)", node.span)
+        only = next(iter(self.domains.values()))
+        return ir.Region(only.name, only.domain, False, None)
+
+    def check_term(self, residual: sympy.Expr, region: ir.Region, span: Span) -> None:
+        fields = residual.atoms(sympy.core.function.AppliedUndef)
+        if not fields:
+            raise SpecError("this term involves no field, so training cannot change it", span)
+        for f in fields:
+            missing = [str(a) for a in f.args if str(a) not in region.coords]
+            if missing:
+                raise SpecError(f"field '{f.func}' depends on '{missing[0]}', which is not a "
+                                f"coordinate of the region ({', '.join(region.coords)})", span)
+        outside = {str(c) for c in residual.free_symbols} - set(region.coords) - set(self.params)
+        if outside:
+            raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of the region "
+                            f"({', '.join(region.coords)})", span)
+
+    def exact(self, statement: s.ExactDecl) -> ir.Exact:
+        name = statement.name
+        if name.id not in self.fields:
+            raise SpecError(f"'exact' names a field; '{name.id}' is not one"
+                            f"{did_you_mean(name.id, self.fields)}", name.span)
+        if statement.expr is None:
+            raise SpecError("'exact ... from FILE' is not implemented yet", statement.span)
+        value = self.translator("in an exact solution").scalar(statement.expr)
+        if value.atoms(sympy.core.function.AppliedUndef) or value.free_symbols & {
+                sympy.Symbol(p, real=True) for p in self.params}:
+            raise SpecError("an exact solution may use coordinates and constants only",
+                            statement.expr.span)
+        outside = {str(c) for c in value.free_symbols} - set(self.fields[name.id].coords)
+        if outside:
+            raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of field '{name.id}'",
+                            statement.expr.span)
+        return ir.Exact(name.id, value, statement.span)
+
+
+def _text(program: s.Program, span: Span) -> str:
+    """The source text of a span (single line: up to its end; else the first line)."""
+    line = program.source.splitlines()[span.line - 1]
+    end = span.end_column - 1 if span.end_line == span.line and span.end_column else len(line)
+    return line[span.column - 1:end].strip()
+
+
+def _stem(filename: str) -> str:
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return base[:-4] if base.endswith(".pde") else base

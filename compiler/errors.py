@@ -1,0 +1,77 @@
+"""The one error type for mistakes in a user's program, and how it is printed.
+
+Every stage that finds a mistake raises `SpecError` with the span of the offending text; the
+message is formatted here, in one place, the same for the command line and the Python API:
+
+    poisson.pde:5:7: error: unknown name 'uu' (did you mean 'u'?)
+        pde  lap(uu) = f            in Omega
+                 ^^
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of source text: 1-based line and column of its start and end (end exclusive)."""
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+class SpecError(Exception):
+    """A mistake in a `.pde` program or in an option.
+
+    Attributes: ``line`` and ``column`` (1-based, or None when the mistake has no place in a
+    file), ``filename``, ``reason`` (the bare explanation) and the formatted message as ``str``.
+    """
+
+    def __init__(self, reason: str, span: Span | None = None, *, source: str | None = None,
+                 filename: str | None = None):
+        self.reason = reason
+        self.span = span
+        self.source = source
+        self.filename = filename
+        super().__init__(self._format())
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span else None
+
+    def located(self, source: str, filename: str) -> "SpecError":
+        """This error with the program text and file name filled in where they were missing."""
+        if self.source is not None and self.filename is not None:
+            return self
+        return SpecError(self.reason, self.span, source=self.source or source,
+                         filename=self.filename or filename)
+
+    def _format(self) -> str:
+        where = self.filename or "<spec>"
+        if self.span is None:
+            return f"{where}: error: {self.reason}"
+        head = f"{where}:{self.span.line}:{self.span.column}: error: {self.reason}"
+        if self.source is None:
+            return head
+        lines = self.source.splitlines()
+        if not 1 <= self.span.line <= len(lines):
+            return head
+        text = lines[self.span.line - 1].expandtabs(1)
+        width = 1
+        if self.span.end_line == self.span.line and self.span.end_column:
+            width = max(1, self.span.end_column - self.span.column)
+        caret = " " * (self.span.column - 1) + "^" * min(width, max(1, len(text) - self.span.column + 1))
+        return f"{head}\n    {text}\n    {caret}"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or '' when none is close."""
+    match = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""

@@ -1,0 +1,282 @@
+"""Expressions of the language -> SymPy, with the calculus operators resolved.
+
+`Translator` turns a syntax expression into a SymPy expression (or a `Vector` of them) in a
+`Scope` that says what each name means. Derivatives are taken by SymPy here, so the chain and
+product rules and derivatives of known functions are done at compile time; what is left are
+derivatives of fields, ``Derivative(u(x, y), x, x)``, for the derivative plan.
+"""
+from __future__ import annotations
+
+import math
+import re
+import sys
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Mapping, Union
+
+import sympy
+
+from . import syntax as s
+from .errors import SpecError, did_you_mean
+
+FUNCTIONS: Mapping[str, Callable] = {
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin,
+    "acos": sympy.acos, "atan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh,
+    "tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt,
+    "abs": sympy.Abs,
+}
+CONSTANTS: Mapping[str, sympy.Expr] = {"pi": sympy.pi}
+OPERATORS = ("D", "grad", "div", "lap", "dot", "norm", "integral", "dn")
+KEYWORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data", "exact",
+            "set", "in", "on", "where", "with", "then", "and", "or", "not", "from", "boundary")
+RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(OPERATORS) | frozenset(KEYWORDS)
+
+# Exponents beyond this make numbers no float can hold; refuse them before building them.
+_MAX_EXPONENT = 400
+_NUMBER = re.compile(r"^(?P<mantissa>[0-9.]+)(?:[eE](?P<exponent>[+-]?[0-9]+))?$")
+
+
+@dataclass(frozen=True)
+class Vector:
+    """A vector value: ``grad(u)``, ``[a, b]``. Its items are scalar SymPy expressions."""
+    items: tuple[sympy.Expr, ...]
+
+
+Value = Union[sympy.Expr, Vector]
+
+
+@dataclass
+class Scope:
+    """What names mean where an expression is translated.
+
+    ``coords``: coordinate name -> symbol; ``fields``: field name -> applied function
+    ``u(x, y)``; ``params``: name -> symbol; ``lets``: name -> a callable giving the let's value
+    (it resolves lazily, so that order does not matter and cycles are found).
+    ``integral``: called for ``integral(...)`` where integrals are allowed, else None.
+    """
+    coords: Mapping[str, sympy.Symbol]
+    fields: Mapping[str, sympy.Expr]
+    params: Mapping[str, sympy.Symbol]
+    lets: Mapping[str, Callable[[], sympy.Expr]]
+    integral: Callable[[s.Call, "Translator"], sympy.Expr] | None = None
+    where: str = "here"
+
+    def known_names(self) -> set[str]:
+        return (set(self.coords) | set(self.fields) | set(self.params) | set(self.lets)
+                | set(FUNCTIONS) | set(CONSTANTS) | set(OPERATORS))
+
+
+def number(node: s.Number) -> sympy.Rational:
+    """The exact rational value of a number literal."""
+    match = _NUMBER.match(node.text)
+    if match and match.group("exponent") and abs(int(match.group("exponent"))) > _MAX_EXPONENT:
+        raise SpecError(f"number {node.text} is out of range", node.span)
+    value = Fraction(node.text)
+    if abs(value) > sys.float_info.max:
+        raise SpecError(f"number {node.text} is out of range", node.span)
+    return sympy.Rational(value.numerator, value.denominator)
+
+
+class Translator:
+    """Syntax expression -> SymPy value in a `Scope`. One method per node type."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+
+    def scalar(self, node: s.Expr) -> sympy.Expr:
+        value = self.value(node)
+        if isinstance(value, Vector):
+            raise SpecError("expected a scalar here, got a vector", node.span)
+        return value
+
+    def value(self, node: s.Expr) -> Value:
+        method = getattr(self, "_" + type(node).__name__.lower(), None)
+        if method is None:
+            raise SpecError(f"a {type(node).__name__.lower()} cannot appear in an expression",
+                            node.span)
+        return method(node)
+
+    # --- leaves ---
+    def _number(self, node: s.Number) -> sympy.Expr:
+        return number(node)
+
+    def _name(self, node: s.Name) -> sympy.Expr:
+        scope, name = self.scope, node.id
+        for table in (scope.coords, scope.fields, scope.params, CONSTANTS):
+            if name in table:
+                return table[name]
+        if name in scope.lets:
+            return scope.lets[name]()
+        if name in FUNCTIONS or name in OPERATORS or _derivative_letters(name, scope):
+            raise SpecError(f"'{name}' is a function: write {name}(...)", node.span)
+        raise SpecError(f"unknown name '{name}'{did_you_mean(name, scope.known_names())}",
+                        node.span)
+
+    # --- arithmetic ---
+    def _binop(self, node: s.BinOp) -> Value:
+        left, right = self.value(node.left), self.value(node.right)
+        if isinstance(left, Vector) or isinstance(right, Vector):
+            return _vector_arithmetic(node, left, right)
+        if node.op == "+":
+            return left + right
+        if node.op == "-":
+            return left - right
+        if node.op == "*":
+            return left * right
+        if node.op == "/":
+            if right == 0:
+                raise SpecError("division by zero", node.right.span)
+            return left / right
+        return sympy.Pow(left, right)
+
+    def _neg(self, node: s.Neg) -> Value:
+        value = self.value(node.operand)
+        return Vector(tuple(-v for v in value.items)) if isinstance(value, Vector) else -value
+
+    def _vector(self, node: s.Vector) -> Vector:
+        return Vector(tuple(self.scalar(item) for item in node.items))
+
+    def _tuple(self, node: s.Tuple) -> Value:
+        raise SpecError("a tuple '(a, b)' is not a value; write a vector as [a, b]", node.span)
+
+    # --- calls ---
+    def _call(self, node: s.Call) -> Value:
+        name = node.func.id
+        if node.keywords or node.ranges:
+            extra = (node.keywords or node.ranges)[0]
+            raise SpecError(f"'{name}' takes no keyword arguments", extra.span)
+        if name in FUNCTIONS:
+            (argument,) = self._arguments(node, 1)
+            return FUNCTIONS[name](self.scalar(argument))
+        operator = getattr(self, "_op_" + name, None)
+        if operator is not None:
+            return operator(node)
+        letters = _derivative_letters(name, self.scope)
+        if letters is not None:
+            (argument,) = self._arguments(node, 1)
+            return self._derivative(self.scalar(argument), [self.scope.coords[c] for c in letters])
+        if name in self.scope.fields or name in self.scope.lets or name in self.scope.params:
+            raise SpecError(f"'{name}' is not a function; write it without arguments "
+                            f"(a field's arguments are given where it is declared)", node.func.span)
+        raise SpecError(f"unknown function '{name}'"
+                        f"{did_you_mean(name, set(FUNCTIONS) | set(OPERATORS))}", node.func.span)
+
+    def _arguments(self, node: s.Call, count: int, most: int | None = None) -> tuple:
+        most = count if most is None else most
+        if not count <= len(node.args) <= most:
+            wanted = str(count) if count == most else f"{count} to {most}"
+            raise SpecError(f"'{node.func.id}' takes {wanted} argument"
+                            f"{'' if wanted == '1' else 's'}, got {len(node.args)}", node.span)
+        return node.args
+
+    def _coordinate(self, node: s.Expr) -> sympy.Symbol:
+        if isinstance(node, s.Name) and node.id in self.scope.coords:
+            return self.scope.coords[node.id]
+        raise SpecError(f"expected a coordinate ({', '.join(self.scope.coords)})", node.span)
+
+    @staticmethod
+    def _derivative(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> sympy.Expr:
+        return sympy.diff(expr, *symbols) if symbols else expr
+
+    def _op_D(self, node: s.Call) -> sympy.Expr:
+        if len(node.args) < 2:
+            raise SpecError("D takes an expression and at least one coordinate: D(u, x)", node.span)
+        expr = self.scalar(node.args[0])
+        return self._derivative(expr, [self._coordinate(a) for a in node.args[1:]])
+
+    def _spatial(self, node: s.Call, expr: Value, named: tuple[s.Expr, ...]) -> list[sympy.Symbol]:
+        """The coordinates of grad/lap/div: those named, else the fields' own except ``t``."""
+        if named:
+            return [self._coordinate(a) for a in named]
+        items = expr.items if isinstance(expr, Vector) else (expr,)
+        used = set().union(*(i.atoms(sympy.Symbol) | _field_coordinates(i) for i in items))
+        coords = [c for name, c in self.scope.coords.items() if c in used and name != "t"]
+        if not coords:
+            raise SpecError(f"'{node.func.id}' of an expression that depends on no spatial "
+                            f"coordinate", node.span)
+        return coords
+
+    def _op_lap(self, node: s.Call) -> sympy.Expr:
+        self._arguments(node, 1, len(node.args) or 1)
+        expr = self.scalar(node.args[0])
+        return sum(sympy.diff(expr, c, 2) for c in self._spatial(node, expr, node.args[1:]))
+
+    def _op_grad(self, node: s.Call) -> Vector:
+        self._arguments(node, 1, len(node.args) or 1)
+        expr = self.scalar(node.args[0])
+        return Vector(tuple(sympy.diff(expr, c) for c in self._spatial(node, expr, node.args[1:])))
+
+    def _op_div(self, node: s.Call) -> sympy.Expr:
+        self._arguments(node, 1, len(node.args) or 1)
+        vector = self.value(node.args[0])
+        if not isinstance(vector, Vector):
+            raise SpecError("div takes a vector, e.g. div(grad(u)) or div([a, b])", node.args[0].span)
+        coords = self._spatial(node, vector, node.args[1:])
+        if len(coords) != len(vector.items):
+            raise SpecError(f"div of a {len(vector.items)}-vector over {len(coords)} coordinates "
+                            f"({', '.join(map(str, coords))}); name them: div(v, x, y)", node.span)
+        return sum(sympy.diff(v, c) for v, c in zip(vector.items, coords))
+
+    def _op_dot(self, node: s.Call) -> sympy.Expr:
+        a, b = (self.value(arg) for arg in self._arguments(node, 2))
+        if not (isinstance(a, Vector) and isinstance(b, Vector)):
+            raise SpecError("dot takes two vectors", node.span)
+        if len(a.items) != len(b.items):
+            raise SpecError(f"dot of vectors of lengths {len(a.items)} and {len(b.items)}",
+                            node.span)
+        return sum(x * y for x, y in zip(a.items, b.items))
+
+    def _op_norm(self, node: s.Call) -> sympy.Expr:
+        (argument,) = self._arguments(node, 1)
+        vector = self.value(argument)
+        if not isinstance(vector, Vector):
+            raise SpecError("norm takes a vector", argument.span)
+        return sympy.sqrt(sum(v ** 2 for v in vector.items))
+
+    def _op_integral(self, node: s.Call) -> sympy.Expr:
+        if self.scope.integral is None:
+            raise SpecError(f"integral(...) is not allowed {self.scope.where}", node.span)
+        return self.scope.integral(node, self)
+
+    def _op_dn(self, node: s.Call) -> sympy.Expr:
+        raise SpecError("dn(...) (normal derivatives) is not implemented yet", node.span)
+
+
+def _derivative_letters(name: str, scope: Scope) -> str | None:
+    """``Dxy`` -> ``"xy"`` when every letter after D is a one-letter coordinate, else None."""
+    if len(name) < 2 or name[0] != "D" or name in scope.lets or name in scope.fields:
+        return None
+    letters = name[1:]
+    return letters if all(c in scope.coords for c in letters) else None
+
+
+def _field_coordinates(expr: sympy.Expr) -> set[sympy.Symbol]:
+    return {a for f in expr.atoms(sympy.core.function.AppliedUndef) for a in f.args}
+
+
+def _vector_arithmetic(node: s.BinOp, left: Value, right: Value) -> Vector:
+    if isinstance(left, Vector) and isinstance(right, Vector):
+        if node.op not in "+-" or len(left.items) != len(right.items):
+            raise SpecError(f"cannot apply '{node.op}' to vectors of lengths "
+                            f"{len(left.items)} and {len(right.items)}", node.span)
+        sign = 1 if node.op == "+" else -1
+        return Vector(tuple(a + sign * b for a, b in zip(left.items, right.items)))
+    if node.op == "*":
+        vector, scalar = (left, right) if isinstance(left, Vector) else (right, left)
+        return Vector(tuple(scalar * v for v in vector.items))
+    if node.op == "/" and isinstance(left, Vector):
+        return Vector(tuple(v / right for v in left.items))
+    raise SpecError(f"cannot apply '{node.op}' to a vector and a scalar", node.span)
+
+
+def constant(value: sympy.Expr, span, what: str = "a constant") -> float:
+    """A SymPy expression that must be a finite number, as a float."""
+    if isinstance(value, Vector) or value.free_symbols or value.atoms(sympy.core.function.AppliedUndef):
+        raise SpecError(f"expected {what}", span)
+    try:
+        result = float(value)
+    except (TypeError, OverflowError):
+        raise SpecError(f"expected {what}, got {value}", span) from None
+    if not math.isfinite(result):
+        raise SpecError(f"{what} must be finite", span)
+    return result

@@ -1,0 +1,169 @@
+"""`set` statements (and their overrides from the command line or the API) -> `ir.Options`.
+
+Each option has one reader that checks its value and says what was expected, at the value's
+place in the file. Overrides are written as `set` statements too (``--set points=4000`` is
+parsed as ``set points = 4000``), so they are checked by the same code with the same messages.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterable, Mapping
+
+from . import ir
+from . import syntax as s
+from .errors import SpecError, did_you_mean
+from .expressions import constant, number
+
+SAMPLERS = ("uniform", "sobol", "halton", "lhs", "grid")
+PRECISIONS = ("float32", "float64")
+ACTIVATIONS = ("tanh", "sigmoid", "sin", "gelu", "softplus", "relu", "identity")
+# optimizer -> {setting: default}; `steps` is every optimizer's.
+OPTIMIZERS: Mapping[str, Mapping[str, float]] = {
+    "adam": {"steps": 1000, "lr": 1e-3},
+    "lbfgs": {"steps": 1000, "memory": 10},
+    "engd": {"steps": 100, "damping": 1e-10},
+    "ssbroyden": {"steps": 1000},
+}
+# Optimizers the language names whose implementation has not landed yet.
+PLANNED_OPTIMIZERS = ("engd", "ssbroyden")
+
+
+def literal(node: s.Expr) -> float:
+    """A number written as a literal, possibly negated, e.g. ``1e-3`` or ``-2``."""
+    if isinstance(node, s.Number):
+        return float(number(node))
+    if isinstance(node, s.Neg) and isinstance(node.operand, s.Number):
+        return -float(number(node.operand))
+    raise SpecError("expected a number", node.span)
+
+
+def integer(node: s.Expr, what: str, minimum: int = 1) -> int:
+    value = literal(node)
+    if value != int(value) or value < minimum:
+        raise SpecError(f"{what} must be an integer >= {minimum}, got {value:g}", node.span)
+    return int(value)
+
+
+def word(node: s.Expr, choices: Iterable[str], what: str) -> str:
+    choices = tuple(choices)
+    if not isinstance(node, s.Name) or node.id not in choices:
+        found = node.id if isinstance(node, s.Name) else None
+        hint = did_you_mean(found, choices) if found else ""
+        raise SpecError(f"{what} must be one of {', '.join(choices)}{hint}", node.span)
+    return node.id
+
+
+def _keywords(call: s.Call, allowed: Iterable[str]) -> dict[str, s.Keyword]:
+    allowed = tuple(allowed)
+    if call.args or call.ranges:
+        extra = (call.args or call.ranges)[0]
+        raise SpecError(f"'{call.func.id}' takes keyword arguments only "
+                        f"({', '.join(a + '=...' for a in allowed)})", extra.span)
+    found: dict[str, s.Keyword] = {}
+    for keyword in call.keywords:
+        name = keyword.name.id
+        if name not in allowed:
+            raise SpecError(f"'{call.func.id}' has no setting '{name}'"
+                            f"{did_you_mean(name, allowed)}; it takes {', '.join(allowed)}",
+                            keyword.name.span)
+        if name in found:
+            raise SpecError(f"'{name}' is given twice", keyword.name.span)
+        found[name] = keyword
+    return found
+
+
+def model(node: s.Expr) -> ir.Model:
+    """``mlp(hidden=[64, 64], activation=tanh, output=identity)`` -> `ir.Model`."""
+    if not isinstance(node, s.Call) or node.func.id != "mlp":
+        raise SpecError("expected a model: mlp(hidden=[...], activation=..., output=...)",
+                        node.span)
+    keywords = _keywords(node, ("hidden", "activation", "output"))
+    default = ir.Model()
+    hidden = default.hidden
+    if "hidden" in keywords:
+        value = keywords["hidden"].value
+        if not isinstance(value, s.Vector):
+            raise SpecError("hidden must be a list of layer widths, e.g. [32, 32]", value.span)
+        hidden = tuple(integer(item, "a layer width") for item in value.items)
+    activation = (word(keywords["activation"].value, ACTIVATIONS, "activation")
+                  if "activation" in keywords else default.activation)
+    output = (word(keywords["output"].value, ACTIVATIONS, "output")
+              if "output" in keywords else default.output)
+    return ir.Model(hidden=hidden, activation=activation, output=output)
+
+
+def phase(node: s.Expr) -> ir.Phase:
+    """``adam(steps=2000, lr=1e-3)`` -> `ir.Phase`."""
+    if not (isinstance(node, (s.Call, s.Name)) and _callee(node) in OPTIMIZERS):
+        found = _callee(node) if isinstance(node, (s.Call, s.Name)) else None
+        hint = did_you_mean(found, OPTIMIZERS) if found else ""
+        raise SpecError(f"expected an optimizer: {', '.join(n + '(steps=N)' for n in OPTIMIZERS)}"
+                        f"{hint}", node.span)
+    name = _callee(node)
+    if name in PLANNED_OPTIMIZERS:
+        raise SpecError(f"optimizer '{name}' is not implemented yet", node.span)
+    defaults = OPTIMIZERS[name]
+    keywords = _keywords(node, defaults) if isinstance(node, s.Call) else {}
+    steps = (integer(keywords["steps"].value, "steps", minimum=0) if "steps" in keywords
+             else int(defaults["steps"]))
+    settings = []
+    for key, default in defaults.items():
+        if key == "steps":
+            continue
+        value = literal(keywords[key].value) if key in keywords else default
+        if value < 0:
+            raise SpecError(f"{key} must not be negative", keywords[key].value.span)
+        settings.append((key, float(value)))
+    return ir.Phase(name=name, steps=steps, settings=tuple(settings))
+
+
+def _callee(node: s.Call | s.Name) -> str:
+    return node.func.id if isinstance(node, s.Call) else node.id
+
+
+def _single(statement: s.SetOption) -> s.Expr:
+    if len(statement.values) > 1:
+        raise SpecError(f"'then' joins optimizers only; '{statement.name.id}' takes one value",
+                        statement.values[1].span)
+    return statement.values[0]
+
+
+_READERS: Mapping[str, Callable[[s.SetOption], object]] = {
+    "points": lambda st: integer(_single(st), "points"),
+    "boundary_points": lambda st: integer(_single(st), "boundary_points"),
+    "sampler": lambda st: word(_single(st), SAMPLERS, "sampler"),
+    "resample_every": lambda st: integer(_single(st), "resample_every", minimum=0),
+    "optimizer": lambda st: tuple(phase(v) for v in st.values),
+    "precision": lambda st: word(_single(st), PRECISIONS, "precision"),
+    "seed": lambda st: integer(_single(st), "seed", minimum=0),
+    "model": lambda st: model(_single(st)),
+}
+OPTION_NAMES = tuple(_READERS)
+
+
+def options(statements: Iterable[s.SetOption], overrides: Iterable[s.SetOption] = ()) -> ir.Options:
+    """The options a program sets, then the overrides applied on top.
+
+    An option set twice in the program is an error; an override replaces the program's value.
+    """
+    values: dict[str, object] = {}
+    where: dict[str, s.SetOption] = {}
+    for statement in statements:
+        name = _check_name(statement)
+        if name in where:
+            raise SpecError(f"option '{name}' is already set on line {where[name].span.line}",
+                            statement.name.span)
+        where[name] = statement
+        values[name] = _READERS[name](statement)
+    for statement in overrides:
+        values[_check_name(statement)] = _READERS[statement.name.id](statement)
+    return dataclasses.replace(ir.Options(), **values)
+
+
+def _check_name(statement: s.SetOption) -> str:
+    name = statement.name.id
+    if name not in _READERS:
+        raise SpecError(f"unknown option '{name}'{did_you_mean(name, _READERS)}; options are "
+                        f"{', '.join(_READERS)}", statement.name.span)
+    return name
+

@@ -1,0 +1,53 @@
+"""The compiler's stages end to end: text -> syntax -> IR -> derivative plan -> JAX source."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from . import codegen, derivatives, ir
+from . import syntax as s
+from .analyze import analyze
+from .errors import SpecError
+from .parse import parse
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled program: its IR, its derivative plan and the generated module's source."""
+    problem: ir.Problem
+    plan: derivatives.DerivativePlan
+    source: str
+
+
+def compile_text(text: str, filename: str = "<spec>",
+                 overrides: Mapping[str, object] | None = None) -> Compiled:
+    """Compile program text; ``overrides`` are option values as `set` would take them."""
+    program = parse(text, filename)
+    problem = analyze(program, override_statements(overrides or {}))
+    plan = derivatives.plan(problem)
+    return Compiled(problem, plan, codegen.generate(problem, plan))
+
+
+def override_statements(overrides: Mapping[str, object]) -> list[s.SetOption]:
+    """``{"points": 4000, "optimizer": "adam(steps=10)"}`` -> `set` statements, each parsed
+    on its own so that a mistake is reported against the override's own text."""
+    statements = []
+    for name, value in overrides.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise SpecError(f"option {name}: expected a number or the text of a value, "
+                            f"got {value!r}")
+        text = value if isinstance(value, str) else repr(value)
+        where = f"--set {name}={text}"
+        program = parse(f"set {name} = {text}", where)
+        if len(program.statements) != 1 or not isinstance(program.statements[0], s.SetOption):
+            raise SpecError(f"option {name}: not a single value: {text!r}", filename=where)
+        statements.append(program.statements[0])
+    return statements
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """``"points=4000"`` (a command line's ``--set``) -> ``("points", "4000")``."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip() or not value.strip():
+        raise SpecError(f"--set takes OPTION=VALUE, got {text!r}")
+    return name.strip(), value.strip()

@@ -1,0 +1,218 @@
+"""The syntax tree of a `.pde` program: what was written, with where it was written.
+
+`parse.py` builds these from Lark's tree; `analyze.py` gives them meaning. Every node carries
+the `Span` of its text so that any later stage can point at it in an error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .errors import Span
+
+
+# --- expressions ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Number:
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class String:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """``name=value`` inside a call or after ``with``."""
+    name: Name
+    value: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class CoordinateRange:
+    """``x in [a, b]`` inside a domain constructor."""
+    name: Name
+    low: "Expr"
+    high: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: Name
+    args: tuple["Expr", ...]
+    keywords: tuple[Keyword, ...]
+    ranges: tuple[CoordinateRange, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # one of + - * / ^
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Vector:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Tuple:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+Expr = Union[Number, Name, Call, BinOp, Neg, Vector, Tuple]
+
+
+# --- predicates (after `where`) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # one of == < <= > >=
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "and" or "or"
+    left: "Predicate"
+    right: "Predicate"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Predicate"
+    span: Span
+
+
+Predicate = Union[Compare, BoolOp, Not]
+
+
+# --- domains and regions -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DomainOp:
+    op: str  # one of | & - *
+    left: "DomainExpr"
+    right: "DomainExpr"
+    span: Span
+
+
+DomainExpr = Union[Name, Call, DomainOp]
+
+
+@dataclass(frozen=True)
+class Region:
+    on_boundary: bool
+    domain: DomainExpr
+    where: Predicate | None
+    span: Span
+
+
+# --- statements ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Let:
+    name: Name
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParamDecl:
+    name: Name
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class DomainDecl:
+    name: Name
+    domain: DomainExpr
+    span: Span
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    name: Name
+    coords: tuple[Name, ...]
+    model: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Equation:
+    kind: str  # "pde", "bc" or "ic"
+    label: Name | None
+    lhs: Expr
+    rhs: Expr
+    region: Region
+    options: tuple[Keyword, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Minimize:
+    expr: Expr
+    options: tuple[Keyword, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class DataDecl:
+    path: String
+    options: tuple[Keyword, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ExactDecl:
+    """``exact u = EXPR`` (``expr`` set) or ``exact u from "FILE"`` (``path`` set)."""
+    name: Name
+    expr: Expr | None
+    path: String | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class SetOption:
+    """``set NAME = VALUE [then VALUE ...]``; ``values`` has one item unless ``then`` chains."""
+    name: Name
+    values: tuple[Expr, ...]
+    span: Span
+
+
+Statement = Union[Let, ParamDecl, DomainDecl, FieldDecl, Equation, Minimize, DataDecl,
+                  ExactDecl, SetOption]
+
+
+@dataclass(frozen=True)
+class Program:
+    statements: tuple[Statement, ...]
+    source: str
+    filename: str

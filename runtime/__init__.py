@@ -1,0 +1,1 @@
+"""What generated code and the command line use: geometry, networks, training, run folders."""

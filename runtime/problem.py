@@ -1,0 +1,170 @@
+"""A compiled problem: the generated module, loaded from its text, with networks and points.
+
+This is the object the Python API hands out (`pinnc.compile_file`). Its `loss` and `residuals`
+are the generated module's functions with the networks plugged in: pure JAX, so `jit`, `grad`
+and `vmap` compose with them.
+"""
+from __future__ import annotations
+
+import linecache
+import types
+from pathlib import Path
+from typing import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..compiler import ir
+from ..compiler.pipeline import Compiled, compile_text
+from . import geometry, networks
+
+Params = dict  # {"fields": {name: layers}, "params": {name: scalar}}
+Batch = dict   # {label: {"points": (N, d) array, "measure": scalar}}
+
+
+def load_module(source: str, name: str) -> types.ModuleType:
+    """Load generated source as a module. The text is pinnc's own output, never user text."""
+    filename = f"<pinnc generated: {name}.pde>"
+    module = types.ModuleType(f"pinnc_generated_{name}")
+    module.__file__ = filename
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
+class Problem:
+    """A compiled `.pde` program.
+
+    ``source`` is the generated module's text; ``ir`` the analysed program; ``plan`` its
+    derivative plan; ``options`` the options in force (the program's, then the overrides).
+    """
+
+    def __init__(self, compiled: Compiled, text: str, filename: str,
+                 overrides: Mapping[str, object] | None = None):
+        self.ir: ir.Problem = compiled.problem
+        self.plan = compiled.plan
+        self.source: str = compiled.source
+        self.text, self.filename = text, filename
+        self.overrides = dict(overrides or {})
+        if self.options.precision == "float64":
+            jax.config.update("jax_enable_x64", True)  # JAX's switch is global; float32 still works
+        self.dtype = jnp.float64 if self.options.precision == "float64" else jnp.float32
+        self.module = load_module(self.source, self.ir.name)
+        self._bounds = {f.name: _coordinate_bounds(self.ir, f.coords) for f in self.ir.fields}
+
+    @classmethod
+    def from_text(cls, text: str, filename: str = "<spec>",
+                  overrides: Mapping[str, object] | None = None) -> "Problem":
+        return cls(compile_text(text, filename, overrides), text, filename, overrides)
+
+    @property
+    def options(self) -> ir.Options:
+        return self.ir.options
+
+    @property
+    def name(self) -> str:
+        return self.ir.name
+
+    def with_options(self, **overrides) -> "Problem":
+        """The same program compiled again with more option overrides."""
+        return Problem.from_text(self.text, self.filename, {**self.overrides, **overrides})
+
+    # --- parameters and points ---
+    def init(self, key: jax.Array) -> Params:
+        """Fresh network weights and every `param` at its start value."""
+        keys = jax.random.split(key, max(1, len(self.ir.fields)))
+        return {
+            "fields": {f.name: networks.init(k, f.model, len(f.coords), self.dtype)
+                       for k, f in zip(keys, self.ir.fields)},
+            "params": {p.name: jnp.asarray(p.init, self.dtype) for p in self.ir.params},
+        }
+
+    def sample(self, key: jax.Array) -> Batch:
+        """Collocation points for every term, drawn with the program's sampler."""
+        rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2 ** 31 - 1)))
+        batch = {}
+        for term in self.ir.terms:
+            default = self.options.boundary_points if term.region.on_boundary else self.options.points
+            points = geometry.region_points(term.region, term.points or default, rng,
+                                            self.options.sampler)
+            batch[term.label] = {"points": jnp.asarray(points, self.dtype),
+                                 "measure": jnp.asarray(geometry.region_measure(term.region),
+                                                        self.dtype)}
+        return batch
+
+    # --- evaluation ---
+    def field_functions(self, params: Params) -> dict[str, Callable]:
+        """{field: function of one point of its coordinates -> scalar}, for generated code."""
+        def bind(f: ir.Field):
+            lows, highs = self._bounds[f.name]
+            layers = params["fields"][f.name]
+            return lambda point: networks.apply(layers, f.model, lows, highs, point)
+        return {f.name: bind(f) for f in self.ir.fields}
+
+    def loss(self, params: Params, batch: Batch) -> jax.Array:
+        """The total loss, a scalar."""
+        return self.module.loss(self.field_functions(params), params["params"], batch)
+
+    def residuals(self, params: Params, batch: Batch) -> dict[str, jax.Array]:
+        """{label: (N,) residuals at that term's points}."""
+        return self.module.residuals(self.field_functions(params), params["params"], batch)
+
+    def term_values(self, params: Params, batch: Batch) -> dict[str, jax.Array]:
+        """{label: mean square residual, or a minimize term's value}."""
+        return self.module.term_values(self.field_functions(params), params["params"], batch)
+
+    def field(self, name: str, params: Params) -> Callable[[jax.Array], jax.Array]:
+        """The values of field ``name`` at X, an (N, ncoords) array -> (N,)."""
+        function = self.field_functions(params)[self._field(name).name]
+        return jax.jit(jax.vmap(function))
+
+    def exact(self, name: str) -> Callable[[jax.Array], jax.Array] | None:
+        """The exact solution of field ``name`` at X (N, ncoords) -> (N,), or None."""
+        function = self.module.EXACT.get(self._field(name).name)
+        return None if function is None else jax.jit(jax.vmap(function))
+
+    def field_domain(self, name: str) -> ir.Domain:
+        """The domain on which field ``name`` is reported: the first one with its coordinates."""
+        f = self._field(name)
+        return next(d.domain for d in self.ir.domains if set(f.coords) <= set(d.domain.coords))
+
+    def _field(self, name: str) -> ir.Field:
+        for f in self.ir.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"no field {name!r}; fields are {', '.join(f.name for f in self.ir.fields)}")
+
+    def train(self, *, progress: bool = True, **overrides):
+        """Train with the program's options (and ``overrides``, as `set` takes them); returns
+        a `TrainResult`. ``progress`` shows a progress bar on stderr."""
+        from .train import train
+        return train(self.with_options(**overrides) if overrides else self, progress=progress)
+
+    def __repr__(self) -> str:
+        return f"<pinnc.Problem {self.name}: fields {[f.name for f in self.ir.fields]}>"
+
+
+def _coordinate_bounds(problem: ir.Problem, coords: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest box around every domain's extent along ``coords``."""
+    lows, highs = [], []
+    for c in coords:
+        spans = [b for d in problem.domains for name, b in zip(d.domain.coords, d.domain.bounds)
+                 if name == c]
+        spans += [b for t in problem.terms for name, b in zip(t.region.domain.coords,
+                                                                t.region.domain.bounds) if name == c]
+        lows.append(min(low for low, _ in spans))
+        highs.append(max(high for _, high in spans))
+    return np.array(lows), np.array(highs)
+
+
+def compile_file(path: str | Path, **overrides) -> Problem:
+    """Compile a `.pde` file; keyword arguments override its `set` options."""
+    path = Path(path)
+    return Problem.from_text(path.read_text(), str(path), overrides)
+
+
+def compile_source(text: str, name: str = "spec", **overrides) -> Problem:
+    """Compile program text; ``name`` names it in messages and outputs."""
+    filename = name if name.endswith(".pde") else f"{name}.pde"
+    return Problem.from_text(text, filename, overrides)

@@ -1,0 +1,128 @@
+"""Run folders (INTERFACE.md): writing them after training and reading them back.
+
+    DIR/metrics.json   status, steps, times, loss, terms, field errors, params
+    DIR/params.npz     every array of the parameter pytree, keyed by its path ("fields/u/0/w");
+                       numpy's format, read with allow_pickle=False: nothing executable
+    DIR/history.csv    step, loss and each term, every RECORD_EVERY steps
+    DIR/spec.pde       the program, and DIR/run.json the options overrides, to rebuild fields
+    DIR/*.png          loss history, fields (and errors, time slices)
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import geometry, plots
+from .problem import Params, Problem
+from .train import TrainResult
+
+FORMAT = 1
+
+
+def save_run(result: TrainResult, directory) -> Path:
+    """Write ``result`` as a run folder; returns its path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    problem = result.problem
+    _atomic_write(directory / "spec.pde", problem.text)
+    run = {"format": FORMAT, "spec": problem.filename, "name": problem.name,
+           "overrides": {k: v for k, v in problem.overrides.items()}}
+    _atomic_write(directory / "run.json", json.dumps(run, indent=2) + "\n")
+    save_params(directory / "params.npz", result.params)
+    _write_history(directory / "history.csv", result.history)
+    _atomic_write(directory / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
+    write_plots(result, directory)
+    return directory
+
+
+def load_run(directory) -> TrainResult:
+    """Read a run folder back: the problem recompiled from its spec, the trained params."""
+    directory = Path(directory)
+    run = json.loads((directory / "run.json").read_text())
+    text = (directory / "spec.pde").read_text()
+    problem = Problem.from_text(text, run.get("spec", "spec.pde"), run.get("overrides", {}))
+    params = load_params(directory / "params.npz", problem.init(jax.random.key(0)))
+    metrics = json.loads((directory / "metrics.json").read_text())
+    return TrainResult(problem, params, metrics, _read_history(directory / "history.csv"))
+
+
+def _key(path) -> str:
+    return "/".join(str(getattr(p, "key", getattr(p, "idx", p))) for p in path)
+
+
+def save_params(path: Path, params: Params) -> None:
+    arrays = {_key(p): np.asarray(leaf) for p, leaf in jax.tree_util.tree_leaves_with_path(params)}
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
+        np.savez(handle, **arrays)
+    os.replace(handle.name, path)
+
+
+def load_params(path: Path, like: Params) -> Params:
+    """Parameters from ``path`` in the structure (and dtypes) of ``like``."""
+    with np.load(path, allow_pickle=False) as stored:
+        def take(p, leaf):
+            key = _key(p)
+            if key not in stored:
+                raise ValueError(f"{path}: no array {key!r}; was it written by another program?")
+            value = stored[key]
+            if value.shape != leaf.shape:
+                raise ValueError(f"{path}: {key!r} has shape {value.shape}, expected {leaf.shape}")
+            return jnp.asarray(value, leaf.dtype)
+        return jax.tree_util.tree_map_with_path(take, like)
+
+
+def _write_history(path: Path, history: dict[str, list[float]]) -> None:
+    columns = list(history)
+    rows = zip(*(history[c] for c in columns))
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".csv", delete=False,
+                                     newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([int(row[0])] + [repr(float(v)) for v in row[1:]])
+    os.replace(handle.name, path)
+
+
+def _read_history(path: Path) -> dict[str, list[float]]:
+    with open(path, newline="") as handle:
+        reader = csv.reader(handle)
+        columns = next(reader)
+        history = {c: [] for c in columns}
+        for row in reader:
+            for c, v in zip(columns, row):
+                history[c].append(int(v) if c == "step" else float(v))
+    return history
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+
+
+def write_plots(result: TrainResult, directory: Path) -> list[Path]:
+    """The loss history and, for 1-D and 2-D fields, the field (and its error)."""
+    written = [plots.plot_history(directory / "loss.png", result.history)]
+    problem = result.problem
+    for f in problem.ir.fields:
+        domain = problem.field_domain(f.name)
+        shape = geometry.build(domain)
+        columns = [domain.coords.index(c) for c in f.coords]
+        lows, highs = (np.asarray(b)[columns] for b in shape.bounding_box())
+        predict = _numpy(result.field(f.name), problem)
+        exact = problem.exact(f.name)
+        contains = shape.contains if tuple(f.coords) == domain.coords else None
+        written += plots.plot_field(directory, f.name, f.coords, lows, highs, predict,
+                                    _numpy(exact, problem) if exact else None, contains)
+    return written
+
+
+def _numpy(function, problem: Problem):
+    return lambda X: np.asarray(function(jnp.asarray(X, problem.dtype)), np.float64)
