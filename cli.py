@@ -95,15 +95,12 @@ def summary(compiled: Compiled, name: str) -> str:
     for p in problem.params:
         lines.append(f"  param {p.name} = {p.init:g}")
     for term in problem.terms:
-        region = term.region
-        where = f"{'on boundary(' if region.on_boundary else 'in '}{region.domain_name}" \
-                f"{')' if region.on_boundary else ''}"
-        if region.predicate is not None:
-            where += f" where {region.predicate}"
         plan = compiled.plan.term(term.label)
         needs = "; ".join(f"{', '.join(derivatives.partial_name(f.field, m) for m in f.needed)}"
                           for f in plan.fields)
-        lines.append(f"  term {term.label} ({term.kind}) {where}: needs {needs}")
+        lines.append(f"  term {term.label}: {term.source}")
+        measured = f" at {len(term.data.values)} measured points" if term.data is not None else ""
+        lines.append(f"    needs {needs}{measured}")
     for e in problem.exact:
         lines.append(f"  exact {e.field} = {e.expr}")
     return "\n".join(lines)

@@ -3,6 +3,7 @@ options, and builds each term's SymPy residual. Every mistake is a `SpecError` a
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import sympy
@@ -11,6 +12,7 @@ from . import ir
 from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
 from .expressions import RESERVED, Scope, Translator, constant
+from .tables import read_table
 from .options import integer, literal, model as read_model, options as read_options
 
 _BOUNDARY = "boundary"
@@ -45,16 +47,17 @@ class _Analysis:
 
     def run(self) -> ir.Problem:
         options = read_options(self.of_type(s.SetOption), self.overrides)
+        kinds = {s.Let: "let", s.ParamDecl: "param", s.DomainDecl: "domain", s.FieldDecl: "field"}
+        for statement in self.program.statements:  # in source order: a clash names the later
+            if type(statement) in kinds:
+                self.declare(statement.name, kinds[type(statement)])
         for statement in self.of_type(s.Let):
-            self.declare(statement.name, "let")
             self.lets[statement.name.id] = statement
         self.collect_coordinates()
         for statement in self.of_type(s.DomainDecl):
-            self.declare(statement.name, "domain")
             domain = self.domain(statement.domain)
             self.domains[statement.name.id] = ir.NamedDomain(statement.name.id, domain, statement.span)
         for statement in self.of_type(s.ParamDecl):
-            self.declare(statement.name, "param")
             value = constant(self.translator("in a param's start value").scalar(statement.value),
                              statement.value.span, "a number (the start value)")
             self.params[statement.name.id] = ir.Param(statement.name.id, value, statement.span)
@@ -174,7 +177,6 @@ class _Analysis:
         return ir.Box(tuple(coords), tuple(bounds))
 
     def field(self, statement: s.FieldDecl, default_model: ir.Model) -> ir.Field:
-        self.declare(statement.name, "field")
         if not statement.coords:
             raise SpecError(f"field '{statement.name.id}' needs coordinates: "
                             f"field {statement.name.id}(x, y)", statement.span)
@@ -238,7 +240,14 @@ class _Analysis:
             elif isinstance(statement, s.Minimize):
                 kind, label_node = "minimize", None
             elif isinstance(statement, s.DataDecl):
-                raise SpecError("data statements are not implemented yet", statement.span)
+                counters["data"] = counters.get("data", 0) + 1
+                for term in self.data_terms(statement, f"data{counters['data']}"):
+                    if term.label in labels:
+                        raise SpecError(f"label '{term.label}' is already used on line "
+                                        f"{labels[term.label].line}", statement.span)
+                    labels[term.label] = statement.span
+                    terms.append(term)
+                continue
             else:
                 continue
             counters[kind] = counters.get(kind, 0) + 1
@@ -323,6 +332,42 @@ class _Analysis:
         return ir.Term(label, "minimize", integrand, region, weight, points,
                        _text(self.program, statement.span), statement.span)
 
+    def data_terms(self, statement: s.DataDecl, label: str) -> list[ir.Term]:
+        """One term per field column of the CSV: that field's misfit at the measured points."""
+        path = _relative_path(self.program.filename, statement.path.value)
+        table = read_table(path, statement.path.span)
+        header = table.header
+        for name in header:
+            if name not in self.coords and name not in self.fields:
+                raise SpecError(f"{path.name}: column '{name}' is neither a coordinate nor a field"
+                                f"{did_you_mean(name, set(self.coords) | set(self.fields))}",
+                                statement.path.span)
+        coords = tuple(c for c in self.coords if c in header)
+        fields = [f for f in self.fields if f in header]
+        if not fields:
+            raise SpecError(f"{path.name}: no column names a field ({', '.join(self.fields)})",
+                            statement.path.span)
+        weight, points = self.term_options(statement.options)
+        if points is not None:
+            raise SpecError("a data term uses the points of its file; 'points' does not apply",
+                            statement.span)
+        terms = []
+        for name in fields:
+            missing = [c for c in self.fields[name].coords if c not in coords]
+            if missing:
+                raise SpecError(f"{path.name}: field {name} needs column '{missing[0]}'",
+                                statement.path.span)
+            observations = ir.Observations(
+                str(path), coords, name, table.columns([header.index(c) for c in coords]),
+                table.columns([header.index(name)])[:, 0])
+            residual = (sympy.Function(name)(*(self.coords[c] for c in self.fields[name].coords))
+                        - ir.observed_symbol(name))
+            terms.append(ir.Term(label if len(fields) == 1 else f"{label}_{name}", "data",
+                                 residual, None, weight, None,
+                                 _text(self.program, statement.span), statement.span,
+                                 data=observations))
+        return terms
+
     def integral_region(self, node: s.Call) -> ir.Region:
         if len(node.args) == 2:
             where = node.args[1]
@@ -373,7 +418,13 @@ def _text(program: s.Program, span: Span) -> str:
     """The source text of a span (single line: up to its end; else the first line)."""
     line = program.source.splitlines()[span.line - 1]
     end = span.end_column - 1 if span.end_line == span.line and span.end_column else len(line)
-    return line[span.column - 1:end].strip()
+    return " ".join(line[span.column - 1:end].split())
+
+
+def _relative_path(spec: str, name: str) -> Path:
+    """A file named in a program: relative to the program's folder (or the working folder)."""
+    path = Path(name)
+    return path if path.is_absolute() else Path(spec).parent / path
 
 
 def _stem(filename: str) -> str:

@@ -31,7 +31,8 @@ _HEADER = '''\
 Each term's residual at one point p (coordinates in the order of TERM_COORDINATES[label]);
 derivatives of fields by nested forward mode (jax.jvp). `fields` maps a field's name to a
 function of one point of its own coordinates, `params` maps each `param` to a scalar, and a
-batch is {{label: {{"points": (N, d) array, "measure": scalar}}}}.
+batch is {{label: {{"points": (N, d) array, "measure": scalar}}}}; a data term's entry also
+holds "observed", the (N,) measured values of its field.
 """
 import jax
 import jax.numpy as jnp
@@ -100,7 +101,7 @@ def _tables(problem: ir.Problem) -> str:
         f"PARAMS = {tuple(p.name for p in problem.params)!r}\n",
         table("TERM_KINDS", [(t.label, t.kind) for t in problem.terms]),
         table("TERM_WEIGHTS", [(t.label, t.weight) for t in problem.terms]),
-        table("TERM_COORDINATES", [(t.label, t.region.coords) for t in problem.terms]),
+        table("TERM_COORDINATES", [(t.label, t.coords) for t in problem.terms]),
     ])
 
 
@@ -109,11 +110,16 @@ def _needs_derivatives(plan: TermPlan) -> bool:
 
 
 def _term_function(term: ir.Term, plan: TermPlan, function: str) -> str:
-    coords = term.region.coords
+    coords = term.coords
     taken = _reserved() | _MODULE_NAMES | _LOCAL_NAMES
     names: dict[sympy.Basic, str] = {}
-    lines = [f"def {function}(fields, params, p):", f'    """{_docstring(term)}"""']
+    signature = "fields, params, p, observed" if term.kind == "data" else "fields, params, p"
+    lines = [f"def {function}({signature}):", f'    """{_docstring(term)}"""']
     used = loose_symbols(term.residual)
+    if term.data is not None:
+        observed = ir.observed_symbol(term.data.field)
+        names[observed] = "observed"
+        used = used - {observed}
     coordinate_lines = [(c, i) for i, c in enumerate(coords) if sympy.Symbol(c, real=True) in used]
     if coordinate_lines:
         targets = [_identifier(c, taken) for c, _ in coordinate_lines]
@@ -137,13 +143,16 @@ def _term_function(term: ir.Term, plan: TermPlan, function: str) -> str:
         body = to_jax(term.residual, names)
     except UnprintableError as error:
         raise SpecError(f"cannot generate code: {error}", term.span) from None
-    lines.append(f"    # {sympy.sstr(term.residual)}")
+    shown = term.residual
+    if term.data is not None:
+        shown = shown.xreplace({ir.observed_symbol(term.data.field): sympy.Symbol("observed")})
+    lines.append(f"    # {sympy.sstr(shown)}")
     lines.append(f"    return {body}")
     return "\n".join(lines) + "\n"
 
 
 def _docstring(term: ir.Term) -> str:
-    text = term.source.replace("\\", "\\\\").replace('"""', "'''")
+    text = term.source.replace("\\", "\\\\").replace('"', '\\"')
     return f"{term.label}: {text}"
 
 
@@ -176,9 +185,8 @@ def _field_lines(term: ir.Term, plan: FieldPlan, coords: tuple[str, ...], taken:
 
 
 def _assembly(problem: ir.Problem, functions: dict[str, str]) -> str:
-    residual_lines = "".join(
-        f"        {t.label!r}: jax.vmap(lambda p: {functions[t.label]}(fields, params, p))"
-        f"(batch[{t.label!r}][\"points\"]),\n" for t in problem.terms)
+    residual_lines = "".join(f"        {t.label!r}: {_vmapped(t, functions[t.label])},\n"
+                             for t in problem.terms)
     value_lines = "".join(f"        {t.label!r}: {_term_value(t)},\n" for t in problem.terms)
     return (
         "def residuals(fields, params, batch):\n"
@@ -192,6 +200,14 @@ def _assembly(problem: ir.Problem, functions: dict[str, str]) -> str:
         '    """The weighted sum of the term values: the scalar that training minimizes."""\n'
         "    values = term_values(fields, params, batch)\n"
         "    return sum(TERM_WEIGHTS[label] * value for label, value in values.items())\n")
+
+
+def _vmapped(term: ir.Term, function: str) -> str:
+    entry = f"batch[{term.label!r}]"
+    if term.kind == "data":
+        return (f"jax.vmap(lambda p, observed: {function}(fields, params, p, observed))"
+                f"({entry}[\"points\"], {entry}[\"observed\"])")
+    return f"jax.vmap(lambda p: {function}(fields, params, p))({entry}[\"points\"])"
 
 
 def _term_value(term: ir.Term) -> str:

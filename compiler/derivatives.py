@@ -94,7 +94,7 @@ def multi_index(derivative: sympy.Derivative, coords: tuple[str, ...]) -> MultiI
 
 
 def _term_plan(term: ir.Term) -> TermPlan:
-    coords = term.region.coords
+    coords = term.coords
     needed = needed_partials(term.residual, coords)
     fields = tuple(FieldPlan(name, tuple(sorted(indices, key=lambda m: (len(m), m))),
                              _chains(indices, coords))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+import numpy as np
 import sympy
 
 from .errors import Span
@@ -93,6 +94,22 @@ class Param:
 
 # --- loss terms ----------------------------------------------------------------------------------
 
+@dataclass(frozen=True, eq=False)
+class Observations:
+    """Measurements from a CSV: ``points`` (N, len(coords)) and ``values`` (N,) of ``field``."""
+    path: str
+    coords: tuple[str, ...]
+    field: str
+    points: np.ndarray
+    values: np.ndarray
+
+
+def observed_symbol(field: str) -> sympy.Symbol:
+    """The symbol that stands for the measured value of ``field`` in a data term's residual
+    (its name cannot be written in the language, so it never clashes with a user's name)."""
+    return sympy.Symbol(f"{field}@observed", real=True)
+
+
 @dataclass(frozen=True)
 class Term:
     """One summand of the loss.
@@ -100,16 +117,24 @@ class Term:
     kind ``pde``, ``bc``, ``ic``: ``weight * mean(residual**2)`` over points of ``region``.
     kind ``minimize``: ``weight * measure(region) * mean(residual)``, the Monte Carlo estimate
     of ``integral(residual, region)``; ``residual`` is then the integrand.
+    kind ``data``: ``weight * mean(residual**2)`` at the measured points of ``data`` (no region);
+    the residual is ``u(x, t) - observed_symbol("u")``.
     ``points`` is the term's own number of points, or None for the option's default.
     """
     label: str
     kind: str
     residual: sympy.Expr
-    region: Region
+    region: Region | None
     weight: float
     points: int | None
     source: str
     span: Span
+    data: Observations | None = None
+
+    @property
+    def coords(self) -> tuple[str, ...]:
+        """The coordinates of this term's points, in the order of their columns."""
+        return self.data.coords if self.data is not None else self.region.coords
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,7 @@ def _syntax_error(error: lark.exceptions.UnexpectedInput) -> SpecError:
             reason += ' (file names are written in double quotes)'
         return SpecError(reason, span)
     token = getattr(error, "token", None)
-    expected = sorted(_describe(t) for t in (getattr(error, "expected", None) or ()))
-    expected = [e for e in expected if e]
+    expected = sorted(_describe(t) for t in _summarize(_acceptable(error)))
     if token is None or token.type == "$END":
         found = "end of input"
     elif token.type == "_NL":
@@ -102,7 +101,33 @@ def _syntax_error(error: lark.exceptions.UnexpectedInput) -> SpecError:
     return SpecError(reason, span)
 
 
+def _acceptable(error: lark.exceptions.UnexpectedInput) -> set[str]:
+    """The terminals that could really come next (an LALR state's own list may hold more)."""
+    parser = getattr(error, "interactive_parser", None)
+    if parser is not None:
+        try:
+            return set(parser.accepts())
+        except Exception:  # the simulation is a nicety; fall back to the state's list
+            pass
+    return set(getattr(error, "expected", None) or ())
+
+
+# Terminals that can start an expression; where all of these are expected, say so in a word.
+_EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "MINUS", "PLUS"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POW"}
+
+
+def _summarize(expected: set[str]) -> set[str]:
+    if {"NAME", "NUMBER", "LPAR"} <= expected:
+        expected = (expected - _EXPRESSION_START) | {"an expression"}
+    if _OPERATORS <= expected:
+        expected = (expected - _OPERATORS) | {"an operator"}
+    return expected
+
+
 def _describe(terminal: str) -> str:
+    if terminal in ("an expression", "an operator"):
+        return terminal
     if terminal in _TERMINAL_NAMES:
         return _TERMINAL_NAMES[terminal]
     for definition in _parser().terminals:

@@ -364,6 +364,7 @@ def region_points(region: ir.Region, n: int, rng: np.random.Generator,
                                               region.predicate)
 
 
+@functools.lru_cache(maxsize=256)  # asked again at every resampling; the answer never changes
 def region_measure(region: ir.Region) -> float:
     """The measure of ``region``: volume of an interior part, surface of a boundary part."""
     geometry = build(region.domain)

@@ -31,7 +31,7 @@ def init(key: jax.Array, model: ir.Model, in_dim: int, dtype) -> list[dict]:
     keys = jax.random.split(key, len(widths) - 1)
     layers = []
     for k, fan_in, fan_out in zip(keys, widths[:-1], widths[1:]):
-        scale = np.sqrt(2.0 / (fan_in + fan_out))
+        scale = float(np.sqrt(2.0 / (fan_in + fan_out)))  # a Python float keeps ``dtype``
         layers.append({"w": scale * jax.random.normal(k, (fan_in, fan_out), dtype),
                        "b": jnp.zeros((fan_out,), dtype)})
     return layers

@@ -82,9 +82,9 @@ def _plot_line(path: Path, name: str, coord: str, low: float, high: float,
                predict: PointFunction, exact: PointFunction | None) -> Path:
     points = np.linspace(low, high, _LINE)[:, None]
     predicted = _values(predict, points)
-    figure, panels = plt.subplots(1, 1 if exact is None else 2, figsize=(6 if exact is None
-                                                                        else 11, 4))
-    axes = np.atleast_1d(panels)
+    columns = 1 if exact is None else 2
+    figure, axes = plt.subplots(1, columns, figsize=(5.5 * columns, 4), squeeze=False)
+    axes = axes[0]
     axes[0].plot(points[:, 0], predicted, label="prediction")
     if exact is not None:
         expected = _values(exact, points)

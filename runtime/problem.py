@@ -85,6 +85,11 @@ class Problem:
         rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2 ** 31 - 1)))
         batch = {}
         for term in self.ir.terms:
+            if term.data is not None:
+                batch[term.label] = {"points": jnp.asarray(term.data.points, self.dtype),
+                                     "observed": jnp.asarray(term.data.values, self.dtype),
+                                     "measure": jnp.asarray(1.0, self.dtype)}
+                continue
             default = self.options.boundary_points if term.region.on_boundary else self.options.points
             points = geometry.region_points(term.region, term.points or default, rng,
                                             self.options.sampler)
@@ -151,8 +156,8 @@ def _coordinate_bounds(problem: ir.Problem, coords: tuple[str, ...]) -> tuple[np
     for c in coords:
         spans = [b for d in problem.domains for name, b in zip(d.domain.coords, d.domain.bounds)
                  if name == c]
-        spans += [b for t in problem.terms for name, b in zip(t.region.domain.coords,
-                                                                t.region.domain.bounds) if name == c]
+        spans += [b for t in problem.terms if t.region is not None
+                  for name, b in zip(t.region.domain.coords, t.region.domain.bounds) if name == c]
         lows.append(min(low for low, _ in spans))
         highs.append(max(high for _, high in spans))
     return np.array(lows), np.array(highs)

@@ -26,6 +26,22 @@ from .train import TrainResult
 FORMAT = 1
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Files are written to a temporary name, then renamed into place, so that a reader never sees
+# half a file; the temporary file's private mode is widened to what the umask allows.
+_MODE = 0o666 & ~_umask()
+
+
+def _publish(temporary: str, path: Path) -> None:
+    os.chmod(temporary, _MODE)
+    os.replace(temporary, path)
+
+
 def save_run(result: TrainResult, directory) -> Path:
     """Write ``result`` as a run folder; returns its path."""
     directory = Path(directory)
@@ -61,7 +77,7 @@ def save_params(path: Path, params: Params) -> None:
     arrays = {_key(p): np.asarray(leaf) for p, leaf in jax.tree_util.tree_leaves_with_path(params)}
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
         np.savez(handle, **arrays)
-    os.replace(handle.name, path)
+    _publish(handle.name, path)
 
 
 def load_params(path: Path, like: Params) -> Params:
@@ -87,7 +103,7 @@ def _write_history(path: Path, history: dict[str, list[float]]) -> None:
         writer.writerow(columns)
         for row in rows:
             writer.writerow([int(row[0])] + [repr(float(v)) for v in row[1:]])
-    os.replace(handle.name, path)
+    _publish(handle.name, path)
 
 
 def _read_history(path: Path) -> dict[str, list[float]]:
@@ -104,7 +120,7 @@ def _read_history(path: Path) -> dict[str, list[float]]:
 def _atomic_write(path: Path, text: str) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
         handle.write(text)
-    os.replace(handle.name, path)
+    _publish(handle.name, path)
 
 
 def write_plots(result: TrainResult, directory: Path) -> list[Path]:
