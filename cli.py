@@ -11,7 +11,7 @@ import io
 import sys
 from pathlib import Path
 
-from .compiler import derivatives
+from .compiler import derivatives, ir
 from .compiler.errors import SpecError
 from .compiler.pipeline import Compiled, compile_text, parse_assignment
 
@@ -85,9 +85,7 @@ def summary(compiled: Compiled, name: str) -> str:
     problem = compiled.problem
     lines = [f"{name}: ok", f"  coordinates: {', '.join(problem.coords)}"]
     for d in problem.domains:
-        ranges = ", ".join(f"{c} in [{lo:g}, {hi:g}]" for c, (lo, hi) in
-                           zip(d.domain.coords, d.domain.bounds))
-        lines.append(f"  domain {d.name}: box({ranges})")
+        lines.append(f"  domain {d.name}: {ir.describe(d.domain)}")
     for f in problem.fields:
         m = f.model
         lines.append(f"  field {f.name}({', '.join(f.coords)}): mlp(hidden={list(m.hidden)}, "
@@ -96,8 +94,10 @@ def summary(compiled: Compiled, name: str) -> str:
         lines.append(f"  param {p.name} = {p.init:g}")
     for term in problem.terms:
         plan = compiled.plan.term(term.label)
-        needs = "; ".join(f"{', '.join(derivatives.partial_name(f.field, m) for m in f.needed)}"
-                          for f in plan.fields)
+        needs = "; ".join(", ".join(
+            [derivatives.partial_name(f.field, m) for m in f.needed]
+            + [derivatives.directional_name(f.field, n, k) for k, n in enumerate(f.directional)])
+            for f in plan.fields)
         lines.append(f"  term {term.label}: {term.source}")
         measured = f" at {len(term.data.values)} measured points" if term.data is not None else ""
         lines.append(f"    needs {needs}{measured}")

@@ -3,6 +3,7 @@ options, and builds each term's SymPy residual. Every mistake is a `SpecError` a
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Sequence
 
@@ -16,6 +17,8 @@ from .tables import read_table
 from .options import integer, literal, model as read_model, options as read_options
 
 _BOUNDARY = "boundary"
+# Nested forward mode costs 2**order evaluations for one partial of this order.
+MAX_DERIVATIVE_ORDER = 8
 
 
 def analyze(program: s.Program, overrides: Sequence[s.SetOption] = ()) -> ir.Problem:
@@ -95,8 +98,13 @@ class _Analysis:
             if isinstance(node, s.DomainOp):
                 visit(node.left), visit(node.right)
             elif isinstance(node, s.Call):
-                for coordinate_range in node.ranges:
-                    name = coordinate_range.name
+                names = [r.name for r in node.ranges]
+                if node.func.id in ("ball", "polygon") and node.args:
+                    first = node.args[0]
+                    names += list(first.items) if isinstance(first, s.Tuple) else [first]
+                for name in names:
+                    if not isinstance(name, s.Name):
+                        raise SpecError("expected a coordinate name", name.span)
                     if name.id not in self.coords:
                         if name.id in RESERVED or (name.id in self.declared):
                             self.declare(name, "coordinate")  # raises the right message
@@ -107,15 +115,16 @@ class _Analysis:
         for statement in self.of_type(s.Equation):
             visit(statement.region.domain)
 
-    def scope(self, where: str, integral=None) -> Scope:
+    def scope(self, where: str, integral=None, normals=None) -> Scope:
         fields = {name: sympy.Function(name)(*(self.coords[c] for c in f.coords))
                   for name, f in self.fields.items()}
         params = {name: sympy.Symbol(name, real=True) for name in self.params}
         lets = {name: (lambda name=name: self.let_value(name)) for name in self.lets}
-        return Scope(self.coords, fields, params, lets, integral=integral, where=where)
+        return Scope(self.coords, fields, params, lets, integral=integral, where=where,
+                     normals=normals)
 
-    def translator(self, where: str, integral=None) -> Translator:
-        return Translator(self.scope(where, integral))
+    def translator(self, where: str, integral=None, normals=None) -> Translator:
+        return Translator(self.scope(where, integral, normals))
 
     def let_value(self, name: str) -> sympy.Expr:
         if name in self.let_values:
@@ -140,20 +149,88 @@ class _Analysis:
                                 node.span)
             return self.domains[node.id].domain
         if isinstance(node, s.DomainOp):
-            if node.op != "*":
-                raise SpecError(f"domain operator '{node.op}' is not implemented yet", node.span)
             left, right = self.domain(node.left), self.domain(node.right)
-            shared = set(left.coords) & set(right.coords)
-            if shared:
-                raise SpecError(f"a product of domains that share coordinate "
-                                f"'{sorted(shared)[0]}'", node.span)
-            return ir.Box(left.coords + right.coords, left.bounds + right.bounds)
+            if node.op == "*":
+                shared = set(left.coords) & set(right.coords)
+                if shared:
+                    raise SpecError(f"a product of domains that share coordinate "
+                                    f"'{sorted(shared)[0]}'", node.span)
+                if isinstance(left, ir.Box) and isinstance(right, ir.Box):
+                    return ir.Box(left.coords + right.coords, left.bounds + right.bounds)
+                return ir.Product(left, right)
+            if left.coords != right.coords:
+                relation = ("name them in a different order" if set(left.coords) == set(right.coords)
+                            else "have different coordinates")
+                raise SpecError(f"'{node.op}' joins domains of the same coordinates; these "
+                                f"{relation}: ({', '.join(left.coords)}) and "
+                                f"({', '.join(right.coords)})", node.span)
+            op = {"|": "union", "&": "intersection", "-": "difference"}[node.op]
+            return ir.Combination(op, left, right)
         if isinstance(node, s.Call) and node.func.id in ("box", "interval"):
             return self.box(node)
-        if isinstance(node, s.Call) and node.func.id in ("ball", "polygon"):
-            raise SpecError(f"domain '{node.func.id}' is not implemented yet", node.func.span)
-        raise SpecError("expected a domain: box(x in [a, b], ...), interval(x in [a, b]), or "
-                        "the name of a domain", node.span)
+        if isinstance(node, s.Call) and node.func.id == "ball":
+            return self.ball(node)
+        if isinstance(node, s.Call) and node.func.id == "polygon":
+            return self.polygon(node)
+        known = {"box", "interval", "ball", "polygon"} | set(self.domains)
+        hint = did_you_mean(_callee_name(node), known) if _callee_name(node) else ""
+        raise SpecError("expected a domain: box(x in [a, b], ...), interval(x in [a, b]), "
+                        f"ball(...), polygon(...), or the name of a domain{hint}", node.span)
+
+    def constant(self, node: s.Expr, what: str) -> float:
+        return constant(self.translator("in a domain").scalar(node), node.span, what)
+
+    def domain_coordinates(self, node: s.Call, usage: str) -> tuple[str, ...]:
+        if not node.args:
+            raise SpecError(f"{node.func.id} takes its coordinates first: {usage}", node.span)
+        first = node.args[0]
+        names = first.items if isinstance(first, s.Tuple) else (first,)
+        coords = []
+        for name in names:
+            if not isinstance(name, s.Name) or name.id not in self.coords:
+                raise SpecError(f"expected a coordinate name: {usage}", name.span)
+            if name.id in coords:
+                raise SpecError(f"coordinate '{name.id}' appears twice", name.span)
+            coords.append(name.id)
+        return tuple(coords)
+
+    def point(self, node: s.Expr, dim: int, what: str) -> tuple[float, ...]:
+        if not isinstance(node, s.Vector) or len(node.items) != dim:
+            raise SpecError(f"{what} must be a list of {dim} numbers", node.span)
+        return tuple(self.constant(item, "a number") for item in node.items)
+
+    def ball(self, node: s.Call) -> ir.Ball:
+        usage = "ball((x, y), center=[0, 0], radius=1)"
+        coords = self.domain_coordinates(node, usage)
+        if len(node.args) != 1 or node.ranges:
+            raise SpecError(f"ball takes coordinates, center= and radius=: {usage}", node.span)
+        keywords = {k.name.id: k for k in node.keywords}
+        for name, keyword in keywords.items():
+            if name not in ("center", "radius"):
+                raise SpecError(f"ball has no setting '{name}'"
+                                f"{did_you_mean(name, ('center', 'radius'))}", keyword.name.span)
+        center = (self.point(keywords["center"].value, len(coords), "center")
+                  if "center" in keywords else (0.0,) * len(coords))
+        radius = self.constant(keywords["radius"].value, "a number (the radius)") \
+            if "radius" in keywords else 1.0
+        if radius <= 0:
+            raise SpecError("the radius must be positive", keywords["radius"].value.span)
+        return ir.Ball(coords, center, radius)
+
+    def polygon(self, node: s.Call) -> ir.Polygon:
+        usage = "polygon((x, y), [[0, 0], [1, 0], [0, 1]])"
+        coords = self.domain_coordinates(node, usage)
+        if len(coords) != 2 or len(node.args) != 2 or node.keywords or node.ranges:
+            raise SpecError(f"polygon takes two coordinates and a list of vertices: {usage}",
+                            node.span)
+        corners = node.args[1]
+        if not isinstance(corners, s.Vector) or len(corners.items) < 3:
+            raise SpecError(f"polygon needs a list of at least 3 vertices: {usage}", corners.span)
+        vertices = tuple(self.point(v, 2, "a vertex") for v in corners.items)
+        problem = _polygon_problem(vertices)
+        if problem:
+            raise SpecError(f"not a simple polygon: {problem}", corners.span)
+        return ir.Polygon(coords, vertices)
 
     def box(self, node: s.Call) -> ir.Box:
         kind = node.func.id
@@ -288,24 +365,41 @@ class _Analysis:
         if statement.kind in ("bc", "ic") and not region.on_boundary:
             raise SpecError(f"a {statement.kind} holds on a boundary: write 'on boundary(D)'",
                             statement.region.span)
-        translate = self.translator("in an equation (integro-differential terms are not "
-                                    "implemented yet)").scalar
+        integrals: list[ir.Integral] = []
+
+        def integral(node: s.Call, translator: Translator) -> sympy.Expr:
+            integrand, integral_region = self.integral_parts(node, translator)
+            if any("@normal" in str(s_) for s_ in integrand.free_symbols):
+                raise SpecError("dn(...) inside an integral is not supported", node.span)
+            self.check_term(integrand, integral_region, node.span, need_field=False)
+            symbol = sympy.Symbol(f"integral{len(integrals)}@{label}", real=True)
+            integrals.append(ir.Integral(symbol, integrand, integral_region))
+            return symbol
+
+        normals = ({c: ir.normal_symbol(c) for c in region.coords} if region.on_boundary
+                   else None)
+        translate = self.translator("here", integral, normals).scalar
         residual = translate(statement.lhs) - translate(statement.rhs)
-        self.check_term(residual, region, statement.span)
+        self.check_term(residual, region, statement.span, allowed=integrals)
         weight, points = self.term_options(statement.options)
         return ir.Term(label, statement.kind, residual, region, weight, points,
-                       _text(self.program, statement.span), statement.span)
+                       _text(self.program, statement.span), statement.span,
+                       integrals=tuple(integrals))
+
+    def integral_parts(self, node: s.Call, translator: Translator) -> tuple[sympy.Expr, ir.Region]:
+        if not 1 <= len(node.args) <= 2 or node.keywords or node.ranges:
+            raise SpecError("integral takes an expression and optionally a region: "
+                            "integral(EXPR) or integral(EXPR, D) or integral(EXPR, boundary(D))",
+                            node.span)
+        inner = Translator(dataclasses.replace(translator.scope, normals=None,
+                                               integral=None, where="inside an integral"))
+        return inner.scalar(node.args[0]), self.integral_region(node)
 
     def minimize(self, statement: s.Minimize, label: str) -> ir.Term:
         integrals: list[tuple[sympy.Symbol, sympy.Expr, ir.Region, Span]] = []
 
         def integral(node: s.Call, translator: Translator) -> sympy.Expr:
-            if not 1 <= len(node.args) <= 2 or node.keywords or node.ranges:
-                raise SpecError("integral takes an expression and optionally a region: "
-                                "integral(EXPR) or integral(EXPR, D) or integral(EXPR, boundary(D))",
-                                node.span)
-            integrand = translator.scalar(node.args[0])
-            region = self.integral_region(node)
+            integrand, region = self.integral_parts(node, translator)
             placeholder = sympy.Dummy(f"integral{len(integrals)}")
             integrals.append((placeholder, integrand, region, node.span))
             return placeholder
@@ -381,16 +475,24 @@ class _Analysis:
         only = next(iter(self.domains.values()))
         return ir.Region(only.name, only.domain, False, None)
 
-    def check_term(self, residual: sympy.Expr, region: ir.Region, span: Span) -> None:
+    def check_term(self, residual: sympy.Expr, region: ir.Region, span: Span,
+                   allowed: Sequence[ir.Integral] = (), need_field: bool = True) -> None:
         fields = residual.atoms(sympy.core.function.AppliedUndef)
-        if not fields:
+        order = max((sum(int(c) for _, c in d.variable_count)
+                     for d in residual.atoms(sympy.Derivative)), default=0)
+        if order > MAX_DERIVATIVE_ORDER:
+            raise SpecError(f"a derivative of order {order}; at most {MAX_DERIVATIVE_ORDER} is "
+                            f"supported", span)
+        if need_field and not fields and not allowed:
             raise SpecError("this term involves no field, so training cannot change it", span)
         for f in fields:
             missing = [str(a) for a in f.args if str(a) not in region.coords]
             if missing:
                 raise SpecError(f"field '{f.func}' depends on '{missing[0]}', which is not a "
                                 f"coordinate of the region ({', '.join(region.coords)})", span)
-        outside = {str(c) for c in residual.free_symbols} - set(region.coords) - set(self.params)
+        outside = ({str(c) for c in residual.free_symbols} - set(region.coords) - set(self.params)
+                   - {str(i.symbol) for i in allowed}
+                   - {str(ir.normal_symbol(c)) for c in region.coords})
         if outside:
             raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of the region "
                             f"({', '.join(region.coords)})", span)
@@ -401,7 +503,7 @@ class _Analysis:
             raise SpecError(f"'exact' names a field; '{name.id}' is not one"
                             f"{did_you_mean(name.id, self.fields)}", name.span)
         if statement.expr is None:
-            raise SpecError("'exact ... from FILE' is not implemented yet", statement.span)
+            return self.exact_from_file(statement)
         value = self.translator("in an exact solution").scalar(statement.expr)
         if value.atoms(sympy.core.function.AppliedUndef) or value.free_symbols & {
                 sympy.Symbol(p, real=True) for p in self.params}:
@@ -413,12 +515,69 @@ class _Analysis:
                             statement.expr.span)
         return ir.Exact(name.id, value, statement.span)
 
+    def exact_from_file(self, statement: s.ExactDecl) -> ir.Exact:
+        field = self.fields[statement.name.id]
+        path = _relative_path(self.program.filename, statement.path.value)
+        table = read_table(path, statement.path.span)
+        _exact_columns(table, field, path, statement.path.span)
+        header = list(table.header)
+        reference = ir.Observations(
+            str(path), field.coords, field.name,
+            table.columns([header.index(c) for c in field.coords]),
+            table.columns([header.index(field.name)])[:, 0])
+        return ir.Exact(field.name, None, statement.span, data=reference)
+
 
 def _text(program: s.Program, span: Span) -> str:
     """The source text of a span (single line: up to its end; else the first line)."""
     line = program.source.splitlines()[span.line - 1]
     end = span.end_column - 1 if span.end_line == span.line and span.end_column else len(line)
     return " ".join(line[span.column - 1:end].split())
+
+
+def _exact_columns(table, field: ir.Field, path: Path, span: Span) -> None:
+    for name in table.header:
+        if name not in field.coords and name != field.name:
+            raise SpecError(f"{path.name}: column '{name}' is neither a coordinate of "
+                            f"{field.name} nor {field.name}"
+                            f"{did_you_mean(name, (*field.coords, field.name))}", span)
+    for name in (*field.coords, field.name):
+        if name not in table.header:
+            raise SpecError(f"{path.name}: no column '{name}'; the header must name "
+                            f"{', '.join((*field.coords, field.name))}", span)
+
+
+def _callee_name(node) -> str | None:
+    if isinstance(node, s.Call):
+        return node.func.id
+    return node.id if isinstance(node, s.Name) else None
+
+
+def _polygon_problem(vertices: tuple[tuple[float, float], ...]) -> str | None:
+    """Why ``vertices`` do not make a simple polygon, or None."""
+    n = len(vertices)
+    area = sum(vertices[i][0] * vertices[(i + 1) % n][1] - vertices[(i + 1) % n][0] * vertices[i][1]
+               for i in range(n)) / 2
+    if abs(area) < 1e-14:
+        return "its area is zero"
+    if len(set(vertices)) != n:
+        return "a vertex repeats"
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    def intersect(p1, p2, q1, q2):
+        d1, d2 = cross(q1, q2, p1), cross(q1, q2, p2)
+        d3, d4 = cross(p1, p2, q1), cross(p1, p2, q2)
+        return (d1 * d2 < 0) and (d3 * d4 < 0)
+
+    for i in range(n):
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue  # adjacent through the closing edge
+            if intersect(vertices[i], vertices[(i + 1) % n], vertices[j], vertices[(j + 1) % n]):
+                return f"edges {i + 1} and {j + 1} cross"
+    return None
 
 
 def _relative_path(spec: str, name: str) -> Path:

@@ -13,15 +13,17 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from . import ir
-from .derivatives import (DerivativePlan, FieldPlan, TermPlan, field_nodes, loose_symbols,
-                          multi_index, partial_name)
+from .derivatives import (DerivativePlan, FieldPlan, TermPlan, directional_name, field_nodes,
+                          integral_label, loose_symbols, multi_index, partial_name)
 from .errors import SpecError
+from .expressions import Directional
 from .printer import UnprintableError, to_jax
 
 VERSION = "0.1.0"
 # Module-level names of the generated code that a user's name must not shadow.
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
-                 "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives"}
+                 "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
+                 "_with_tangents", "_integral"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
 
@@ -59,18 +61,35 @@ def _with_tangents(g, v):
 '''
 
 
+_INTEGRAL = '''\
+def _integral(integrand, entry):
+    """The Monte Carlo estimate of an integral: the region's measure times the mean of the
+    integrand over the entry's points."""
+    return entry["measure"] * jnp.mean(jax.vmap(integrand)(entry["points"]))
+'''
+
+
 def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
     """The source of the JAX module for ``problem``."""
     taken = set(_MODULE_NAMES) | _reserved()
     functions = {term.label: _identifier(term.label, taken) for term in problem.terms}
-    exact_names = {e.field: _identifier(f"exact_{e.field}", taken) for e in problem.exact}
+    integrands = {(term.label, k): _identifier(f"{term.label}_integrand{k}", taken)
+                  for term in problem.terms for k in range(len(term.integrals))}
+    formulas = [e for e in problem.exact if e.expr is not None]
+    exact_names = {e.field: _identifier(f"exact_{e.field}", taken) for e in formulas}
     blocks = [_tables(problem)]
     if any(_needs_derivatives(t) for t in plan.terms):
         blocks.append(_DERIVATIVES)
-    blocks += [_term_function(t, plan.term(t.label), functions[t.label]) for t in problem.terms]
-    blocks.append(_assembly(problem, functions))
-    blocks += [_exact_function(problem, e, exact_names[e.field]) for e in problem.exact]
-    entries = ", ".join(f"{e.field!r}: {exact_names[e.field]}" for e in problem.exact)
+    if integrands:
+        blocks.append(_INTEGRAL)
+    for term in problem.terms:
+        blocks.append(_term_function(term, plan.term(term.label), functions[term.label]))
+        blocks += [_integrand_function(term, k, plan.term(integral_label(term.label, k)),
+                                       integrands[(term.label, k)])
+                   for k in range(len(term.integrals))]
+    blocks.append(_assembly(problem, functions, integrands))
+    blocks += [_exact_function(problem, e, exact_names[e.field]) for e in formulas]
+    entries = ", ".join(f"{e.field!r}: {exact_names[e.field]}" for e in formulas)
     blocks.append(f"EXACT = {{{entries}}}\n")
     header = _HEADER.format(version=VERSION, filename=_filename(problem))
     return header + "\n\n".join(blocks)
@@ -106,20 +125,39 @@ def _tables(problem: ir.Problem) -> str:
 
 
 def _needs_derivatives(plan: TermPlan) -> bool:
-    return any(chain.directions for f in plan.fields for chain in f.chains)
+    return any(chain.directions for f in plan.fields for chain in f.chains) or any(
+        f.directional for f in plan.fields)
 
 
 def _term_function(term: ir.Term, plan: TermPlan, function: str) -> str:
-    coords = term.coords
-    taken = _reserved() | _MODULE_NAMES | _LOCAL_NAMES
-    names: dict[sympy.Basic, str] = {}
-    signature = "fields, params, p, observed" if term.kind == "data" else "fields, params, p"
-    lines = [f"def {function}({signature}):", f'    """{_docstring(term)}"""']
-    used = loose_symbols(term.residual)
+    """A term's residual at one point; its inputs beyond the point are those it uses."""
+    special: dict[sympy.Symbol, str] = {}
+    extra: list[str] = []
     if term.data is not None:
-        observed = ir.observed_symbol(term.data.field)
-        names[observed] = "observed"
-        used = used - {observed}
+        special[ir.observed_symbol(term.data.field)] = "observed"
+        extra.append("observed")
+    if term.uses_normals:
+        special.update({ir.normal_symbol(c): f"normal[{i}]" for i, c in enumerate(term.coords)})
+        extra.append("normal")
+    if term.integrals:
+        special.update({i.symbol: f"integrals[{k}]" for k, i in enumerate(term.integrals)})
+        extra.append("integrals")
+    return _point_function(function, _docstring(term), term.residual, term.coords, plan,
+                           term.span, extra, special)
+
+
+def _integrand_function(term: ir.Term, index: int, plan: TermPlan, function: str) -> str:
+    doc = f"The integrand of integral {index} in {term.label}, at one point p."
+    return _point_function(function, doc, term.integrals[index].integrand,
+                           term.integrals[index].region.coords, plan, term.span, [], {})
+
+
+def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str, ...],
+                    plan: TermPlan, span, extra: list[str], special: dict[sympy.Symbol, str]) -> str:
+    taken = _reserved() | _MODULE_NAMES | _LOCAL_NAMES | set(extra)
+    names: dict[sympy.Basic, str] = dict(special)
+    lines = [f"def {function}({', '.join(['fields', 'params', 'p', *extra])}):", f'    """{doc}"""']
+    used = loose_symbols(expr) - set(special)
     coordinate_lines = [(c, i) for i, c in enumerate(coords) if sympy.Symbol(c, real=True) in used]
     if coordinate_lines:
         targets = [_identifier(c, taken) for c, _ in coordinate_lines]
@@ -129,23 +167,24 @@ def _term_function(term: ir.Term, plan: TermPlan, function: str) -> str:
     for symbol in sorted(used - set(names), key=str):  # params
         names[symbol] = _identifier(str(symbol), taken)
         lines.append(f"    {names[symbol]} = params[{str(symbol)!r}]")
-    if _needs_derivatives(plan):
+    if any(chain.directions for f in plan.fields for chain in f.chains):
         lines.append(f"    e = jnp.eye({len(coords)}, dtype=p.dtype)")
     partials = {}
     for field_plan in plan.fields:
-        lines += _field_lines(term, field_plan, coords, taken, partials)
-    for node in field_nodes(term.residual):
+        lines += _field_lines(expr, field_plan, coords, taken, partials)
+        lines += _directional_lines(expr, field_plan, coords, taken, partials, names)
+    for node in field_nodes(expr):
         if isinstance(node, sympy.Derivative):
             names[node] = partials[(node.expr.func.__name__, multi_index(node, coords))]
+        elif isinstance(node, Directional):
+            names[node] = partials[node]
         else:
             names[node] = partials[(node.func.__name__, ())]
     try:
-        body = to_jax(term.residual, names)
+        body = to_jax(expr, names)
     except UnprintableError as error:
-        raise SpecError(f"cannot generate code: {error}", term.span) from None
-    shown = term.residual
-    if term.data is not None:
-        shown = shown.xreplace({ir.observed_symbol(term.data.field): sympy.Symbol("observed")})
+        raise SpecError(f"cannot generate code: {error}", span) from None
+    shown = expr.xreplace({symbol: sympy.Symbol(text) for symbol, text in special.items()})
     lines.append(f"    # {sympy.sstr(shown)}")
     lines.append(f"    return {body}")
     return "\n".join(lines) + "\n"
@@ -156,17 +195,11 @@ def _docstring(term: ir.Term) -> str:
     return f"{term.label}: {text}"
 
 
-def _field_lines(term: ir.Term, plan: FieldPlan, coords: tuple[str, ...], taken: set[str],
+def _field_lines(expr: sympy.Expr, plan: FieldPlan, coords: tuple[str, ...], taken: set[str],
                  partials: dict) -> list[str]:
     """Lines that compute the partials of one field a term needs, one line per chain."""
-    field_coords = next(f.args for f in term.residual.atoms(AppliedUndef)
-                        if f.func.__name__ == plan.field)
-    positions = tuple(coords.index(str(c)) for c in field_coords)
-    call = f"fields[{plan.field!r}]"
+    call = _field_call(expr, plan.field, coords)
     lines = []
-    if positions != tuple(range(len(coords))):
-        call = _identifier(f"field_{plan.field}", taken)
-        lines.append(f"    {call} = lambda q: fields[{plan.field!r}](q[jnp.array({list(positions)})])")
     for chain in plan.chains:
         targets = []
         for index in chain.outputs:
@@ -184,13 +217,47 @@ def _field_lines(term: ir.Term, plan: FieldPlan, coords: tuple[str, ...], taken:
     return lines
 
 
-def _assembly(problem: ir.Problem, functions: dict[str, str]) -> str:
+def _directional_lines(expr, plan: FieldPlan, coords, taken, partials, names) -> list[str]:
+    """One JVP per derivative along a vector: ``u_n`` for dn(u), ``u_dir0`` and so on."""
+    call = _field_call(expr, plan.field, coords)
+    lines = []
+    for k, node in enumerate(plan.directional):
+        target = _identifier(directional_name(plan.field, node, k), taken)
+        partials[node] = target
+        components = dict((str(x), c) for x, c in node.pairs)
+        parts = [to_jax(components[c], names) if c in components else "0.0" for c in coords]
+        if parts == [f"normal[{i}]" for i in range(len(coords))]:
+            vector = "normal"
+        else:
+            vector = f"jnp.stack([{', '.join(parts)}]).astype(p.dtype)"
+        lines.append(f"    _, {target} = _derivatives({call}, p, ({vector},))")
+    return lines
+
+
+def _field_call(expr, field: str, coords) -> str:
+    """How a term calls a field: directly when it takes the term's coordinates in order."""
+    field_coords = next(f.args for f in expr.atoms(AppliedUndef) if f.func.__name__ == field)
+    positions = tuple(coords.index(str(c)) for c in field_coords)
+    if positions == tuple(range(len(coords))):
+        return f"fields[{field!r}]"
+    return f"(lambda q: fields[{field!r}](q[jnp.array({list(positions)})]))"
+
+
+def _assembly(problem: ir.Problem, functions: dict[str, str], integrands: dict) -> str:
     residual_lines = "".join(f"        {t.label!r}: {_vmapped(t, functions[t.label])},\n"
                              for t in problem.terms)
+    integral_lines = ""
+    for term in problem.terms:
+        if term.integrals:
+            estimates = "".join(
+                f"        _integral(lambda q: {integrands[(term.label, k)]}(fields, params, q), "
+                f"batch[{term.label!r}][\"integral{k}\"]),\n" for k in range(len(term.integrals)))
+            integral_lines += f"    integrals_{_python_name(term.label)} = (\n{estimates}    )\n"
     value_lines = "".join(f"        {t.label!r}: {_term_value(t)},\n" for t in problem.terms)
     return (
         "def residuals(fields, params, batch):\n"
         '    """{label: (N,) residuals (lhs - rhs; the integrand of a minimize term) at its points}."""\n'
+        f"{integral_lines}"
         f"    return {{\n{residual_lines}    }}\n\n\n"
         "def term_values(fields, params, batch):\n"
         '    """{label: mean square residual, or for a minimize term its integral estimate}."""\n'
@@ -203,11 +270,23 @@ def _assembly(problem: ir.Problem, functions: dict[str, str]) -> str:
 
 
 def _vmapped(term: ir.Term, function: str) -> str:
+    """The term's function mapped over its points (and per-point inputs)."""
     entry = f"batch[{term.label!r}]"
-    if term.kind == "data":
-        return (f"jax.vmap(lambda p, observed: {function}(fields, params, p, observed))"
-                f"({entry}[\"points\"], {entry}[\"observed\"])")
-    return f"jax.vmap(lambda p: {function}(fields, params, p))({entry}[\"points\"])"
+    mapped = [("p", f'{entry}["points"]')]
+    if term.data is not None:
+        mapped.append(("observed", f'{entry}["observed"]'))
+    if term.uses_normals:
+        mapped.append(("normal", f'{entry}["normals"]'))
+    arguments = [name for name, _ in mapped]
+    if term.integrals:
+        arguments.append(f"integrals_{_python_name(term.label)}")
+    parameters = ", ".join(name for name, _ in mapped)
+    return (f"jax.vmap(lambda {parameters}: {function}(fields, params, {', '.join(arguments)}))"
+            f"({', '.join(source for _, source in mapped)})")
+
+
+def _python_name(label: str) -> str:
+    return label.replace(".", "_")
 
 
 def _term_value(term: ir.Term) -> str:

@@ -16,6 +16,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from . import ir
+from .expressions import Directional
 
 MultiIndex = tuple[str, ...]
 
@@ -30,9 +31,13 @@ class Chain:
 
 @dataclass(frozen=True)
 class FieldPlan:
+    """The partials of one field in one term, the chains computing them, and the derivatives
+    along non-coordinate vectors (`Directional` nodes: ``dn(u)``, ``dot(grad(u), v)``), each
+    computed by one JVP."""
     field: str
     needed: tuple[MultiIndex, ...]
     chains: tuple[Chain, ...]
+    directional: tuple[sympy.Expr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,19 @@ class DerivativePlan:
 
 
 def plan(problem: ir.Problem) -> DerivativePlan:
-    """The derivative plan of every term of a problem."""
-    return DerivativePlan(tuple(_term_plan(term) for term in problem.terms))
+    """The derivative plan of every term of a problem, and of every integrand inside one
+    (labelled as `integral_label` says)."""
+    plans = []
+    for term in problem.terms:
+        plans.append(_term_plan(term.label, term.residual, term.coords))
+        plans += [_term_plan(integral_label(term.label, k), i.integrand, i.region.coords)
+                  for k, i in enumerate(term.integrals)]
+    return DerivativePlan(tuple(plans))
+
+
+def integral_label(label: str, index: int) -> str:
+    """The label of the ``index``-th integral inside term ``label``: ``pde1.integral0``."""
+    return f"{label}.integral{index}"
 
 
 def needed_partials(expr: sympy.Expr, coords: tuple[str, ...]) -> dict[str, set[MultiIndex]]:
@@ -61,9 +77,17 @@ def needed_partials(expr: sympy.Expr, coords: tuple[str, ...]) -> dict[str, set[
     for node in field_nodes(expr):
         if isinstance(node, sympy.Derivative):
             needed.setdefault(node.expr.func.__name__, set()).add(multi_index(node, coords))
-        else:
+        elif isinstance(node, AppliedUndef):
             needed.setdefault(node.func.__name__, set()).add(())
+        else:  # a Directional: planned apart, but the field is known to the term
+            needed.setdefault(node.field.func.__name__, set())
     return needed
+
+
+def directional_nodes(expr: sympy.Expr, field: str) -> tuple[sympy.Expr, ...]:
+    """The `Directional` derivatives of ``field`` in ``expr``, in a stable order."""
+    nodes = [n for n in field_nodes(expr) if isinstance(n, Directional) and n.field.func.__name__ == field]
+    return tuple(sorted(nodes, key=sympy.default_sort_key))
 
 
 def field_nodes(expr: sympy.Expr) -> set[sympy.Expr]:
@@ -74,7 +98,7 @@ def field_nodes(expr: sympy.Expr) -> set[sympy.Expr]:
         node = stack.pop()
         if isinstance(node, sympy.Derivative) and isinstance(node.expr, AppliedUndef):
             found.add(node)
-        elif isinstance(node, AppliedUndef):
+        elif isinstance(node, (AppliedUndef, Directional)):
             found.add(node)
         else:
             stack.extend(node.args)
@@ -83,8 +107,13 @@ def field_nodes(expr: sympy.Expr) -> set[sympy.Expr]:
 
 def loose_symbols(expr: sympy.Expr) -> set[sympy.Symbol]:
     """The symbols of ``expr`` outside the arguments of fields and their derivatives."""
-    replaced = expr.xreplace({n: sympy.Dummy() for n in field_nodes(expr)})
-    return {s for s in replaced.free_symbols if not isinstance(s, sympy.Dummy)}
+    nodes = field_nodes(expr)
+    replaced = expr.xreplace({n: sympy.Dummy() for n in nodes})
+    symbols = {s for s in replaced.free_symbols if not isinstance(s, sympy.Dummy)}
+    for node in nodes:  # a directional derivative's coefficients are computed in the term
+        if isinstance(node, Directional):
+            symbols |= set().union(*(c.free_symbols for _, c in node.pairs))
+    return symbols
 
 
 def multi_index(derivative: sympy.Derivative, coords: tuple[str, ...]) -> MultiIndex:
@@ -93,13 +122,12 @@ def multi_index(derivative: sympy.Derivative, coords: tuple[str, ...]) -> MultiI
     return tuple(sorted(names, key=coords.index))
 
 
-def _term_plan(term: ir.Term) -> TermPlan:
-    coords = term.coords
-    needed = needed_partials(term.residual, coords)
+def _term_plan(label: str, expr: sympy.Expr, coords: tuple[str, ...]) -> TermPlan:
+    needed = needed_partials(expr, coords)
     fields = tuple(FieldPlan(name, tuple(sorted(indices, key=lambda m: (len(m), m))),
-                             _chains(indices, coords))
+                             _chains(indices, coords), directional_nodes(expr, name))
                    for name, indices in sorted(needed.items()))
-    return TermPlan(term.label, coords, fields)
+    return TermPlan(label, coords, fields)
 
 
 def _chains(needed: set[MultiIndex], coords: tuple[str, ...]) -> tuple[Chain, ...]:
@@ -126,13 +154,25 @@ def describe(plan_: DerivativePlan) -> str:
     for term in plan_.terms:
         lines.append(f"term {term.label} (points in {', '.join(term.coords)}):")
         for f in term.fields:
-            lines.append(f"  field {f.field}: needs {', '.join(partial_name(f.field, m) for m in f.needed)}")
+            names = [partial_name(f.field, m) for m in f.needed]
+            names += [directional_name(f.field, n, k) for k, n in enumerate(f.directional)]
+            lines.append(f"  field {f.field}: needs {', '.join(names)}")
             for chain in f.chains:
                 along = ", ".join(chain.directions) if chain.directions else "(value only)"
                 gives = ", ".join(partial_name(f.field, m) for m in chain.outputs if m is not None)
                 depth = len(chain.directions)
                 lines.append(f"    {depth} nested jvp{'s' if depth != 1 else ''} along {along} -> {gives}")
+            for k, node in enumerate(f.directional):
+                vector = ("the outward normal" if directional_name(f.field, node, k).endswith("_n")
+                          else " + ".join(f"({c})*e_{x}" for x, c in node.pairs))
+                lines.append(f"    1 jvp along {vector} -> {directional_name(f.field, node, k)}")
     return "\n".join(lines)
+
+
+def directional_name(field: str, node: sympy.Expr, index: int) -> str:
+    """``u_n`` for the normal derivative ``dn(u)``, ``u_dir0`` and so on for other vectors."""
+    normal = all("@normal" in str(c) for _, c in node.pairs)
+    return f"{field}_n" if normal else f"{field}_dir{index}"
 
 
 def partial_name(field: str, index: MultiIndex) -> str:
@@ -143,5 +183,5 @@ def partial_name(field: str, index: MultiIndex) -> str:
     return f"{field}_{joiner.join(index)}"
 
 
-__all__ = ["plan", "describe", "needed_partials", "multi_index", "partial_name", "DerivativePlan",
+__all__ = ["plan", "integral_label", "describe", "directional_name", "needed_partials", "multi_index", "partial_name", "DerivativePlan",
            "TermPlan", "FieldPlan", "Chain"]

@@ -38,11 +38,54 @@ _NUMBER = re.compile(r"^(?P<mantissa>[0-9.]+)(?:[eE](?P<exponent>[+-]?[0-9]+))?$
 
 @dataclass(frozen=True)
 class Vector:
-    """A vector value: ``grad(u)``, ``[a, b]``. Its items are scalar SymPy expressions."""
+    """A vector value: ``grad(u)``, ``[a, b]``. Its items are scalar SymPy expressions;
+    ``gradient_of`` is ``(expr, coords)`` when the vector is ``grad(expr)``."""
     items: tuple[sympy.Expr, ...]
+    gradient_of: tuple[sympy.Expr, tuple[sympy.Symbol, ...]] | None = None
 
 
 Value = Union[sympy.Expr, Vector]
+
+
+class Directional(sympy.Function):
+    """``Directional(u(x, y), (x, y), (a, b))``: the derivative of a field along the vector
+    ``a e_x + b e_y`` (coefficients free of fields), kept whole so that the derivative plan
+    computes it with one JVP instead of one per coordinate. Differentiating it again, or
+    `expanded`, gives ``a*Derivative(u, x) + b*Derivative(u, y)``."""
+
+    @classmethod
+    def eval(cls, field, coords, coefficients):
+        return None  # never evaluates by itself
+
+    @property
+    def field(self) -> sympy.Expr:
+        return self.args[0]
+
+    @property
+    def pairs(self) -> tuple[tuple[sympy.Symbol, sympy.Expr], ...]:
+        return tuple(zip(self.args[1], self.args[2]))
+
+    def expanded(self) -> sympy.Expr:
+        return sum(c * sympy.diff(self.field, x) for x, c in self.pairs)
+
+    def _eval_derivative(self, symbol):
+        return sympy.diff(self.expanded(), symbol)
+
+    def _eval_is_real(self):
+        return True
+
+
+def directional(expr: sympy.Expr, coords: list[sympy.Symbol],
+                coefficients: list[sympy.Expr]) -> sympy.Expr:
+    """The derivative of ``expr`` along a vector: one `Directional` for a bare field, else
+    the sum of partials (which SymPy simplifies)."""
+    from sympy.core.function import AppliedUndef
+    pairs = [(x, c) for x, c in zip(coords, coefficients) if c != 0]
+    if (isinstance(expr, AppliedUndef) and len(pairs) > 1
+            and not any(c.atoms(AppliedUndef) or c.has(sympy.Derivative) for _, c in pairs)):
+        return Directional(expr, sympy.Tuple(*(x for x, _ in pairs)),
+                           sympy.Tuple(*(c for _, c in pairs)))
+    return sum(c * sympy.diff(expr, x) for x, c in pairs)
 
 
 @dataclass
@@ -53,6 +96,7 @@ class Scope:
     ``u(x, y)``; ``params``: name -> symbol; ``lets``: name -> a callable giving the let's value
     (it resolves lazily, so that order does not matter and cycles are found).
     ``integral``: called for ``integral(...)`` where integrals are allowed, else None.
+    ``normals``: coordinate -> symbol of the outward normal's component, on a boundary only.
     """
     coords: Mapping[str, sympy.Symbol]
     fields: Mapping[str, sympy.Expr]
@@ -60,6 +104,7 @@ class Scope:
     lets: Mapping[str, Callable[[], sympy.Expr]]
     integral: Callable[[s.Call, "Translator"], sympy.Expr] | None = None
     where: str = "here"
+    normals: Mapping[str, sympy.Symbol] | None = None
 
     def known_names(self) -> set[str]:
         return (set(self.coords) | set(self.fields) | set(self.params) | set(self.lets)
@@ -114,7 +159,18 @@ class Translator:
 
     # --- arithmetic ---
     def _binop(self, node: s.BinOp) -> Value:
-        left, right = self.value(node.left), self.value(node.right)
+        # A long chain a + b + c + ... is a left-deep tree; fold it in a loop, not by recursion.
+        chain = []
+        family = "+-" if node.op in "+-" else "*/" if node.op in "*/" else node.op
+        while isinstance(node, s.BinOp) and node.op in family:
+            chain.append(node)
+            node = node.left
+        value = self.value(node)
+        for link in reversed(chain):
+            value = self._apply(link, value, self.value(link.right))
+        return value
+
+    def _apply(self, node: s.BinOp, left: Value, right: Value) -> Value:
         if isinstance(left, Vector) or isinstance(right, Vector):
             return _vector_arithmetic(node, left, right)
         if node.op == "+":
@@ -127,11 +183,20 @@ class Translator:
             if right == 0:
                 raise SpecError("division by zero", node.right.span)
             return left / right
+        if left.is_Number and right.is_Number and _too_large(left, right):
+            raise SpecError("number out of range", node.span)
+        if left == 0 and right.is_Number and right.is_negative:
+            raise SpecError("division by zero (0 to a negative power)", node.span)
         return sympy.Pow(left, right)
 
     def _neg(self, node: s.Neg) -> Value:
-        value = self.value(node.operand)
-        return Vector(tuple(-v for v in value.items)) if isinstance(value, Vector) else -value
+        sign = 1
+        while isinstance(node, s.Neg):  # - - - x, iteratively
+            sign, node = -sign, node.operand
+        value = self.value(node)
+        if isinstance(value, Vector):
+            return Vector(tuple(sign * v for v in value.items))
+        return sign * value
 
     def _vector(self, node: s.Vector) -> Vector:
         return Vector(tuple(self.scalar(item) for item in node.items))
@@ -204,7 +269,8 @@ class Translator:
     def _op_grad(self, node: s.Call) -> Vector:
         self._arguments(node, 1, len(node.args) or 1)
         expr = self.scalar(node.args[0])
-        return Vector(tuple(sympy.diff(expr, c) for c in self._spatial(node, expr, node.args[1:])))
+        coords = tuple(self._spatial(node, expr, node.args[1:]))
+        return Vector(tuple(sympy.diff(expr, c) for c in coords), gradient_of=(expr, coords))
 
     def _op_div(self, node: s.Call) -> sympy.Expr:
         self._arguments(node, 1, len(node.args) or 1)
@@ -224,6 +290,10 @@ class Translator:
         if len(a.items) != len(b.items):
             raise SpecError(f"dot of vectors of lengths {len(a.items)} and {len(b.items)}",
                             node.span)
+        for gradient, other in ((a, b), (b, a)):  # grad(u) . v: one directional derivative
+            if gradient.gradient_of is not None and other.gradient_of is None:
+                expr, coords = gradient.gradient_of
+                return directional(expr, list(coords), list(other.items))
         return sum(x * y for x, y in zip(a.items, b.items))
 
     def _op_norm(self, node: s.Call) -> sympy.Expr:
@@ -239,7 +309,22 @@ class Translator:
         return self.scope.integral(node, self)
 
     def _op_dn(self, node: s.Call) -> sympy.Expr:
-        raise SpecError("dn(...) (normal derivatives) is not implemented yet", node.span)
+        if self.scope.normals is None:
+            raise SpecError("dn(...) is the derivative along the outward normal of a boundary: "
+                            "use it in a bc or ic 'on boundary(D)'", node.span)
+        (argument,) = self._arguments(node, 1)
+        expr = self.scalar(argument)
+        coords = [self.scope.coords[c] for c in self.scope.normals]
+        return directional(expr, coords, list(self.scope.normals.values()))
+
+
+def _too_large(base: sympy.Number, exponent: sympy.Number) -> bool:
+    """Whether ``base ** exponent`` lies beyond floating point (checked before SymPy tries to
+    compute it exactly, which for 2^1e9 would not end)."""
+    magnitude = abs(float(base))
+    if magnitude in (0.0, 1.0):
+        return False
+    return abs(float(exponent) * math.log10(magnitude)) > _MAX_EXPONENT
 
 
 def _derivative_letters(name: str, scope: Scope) -> str | None:

@@ -35,8 +35,80 @@ class Box:
         return len(self.coords)
 
 
-# Union, intersection, difference, ball and polygon join this union as they are implemented.
-Domain = Union[Box]
+@dataclass(frozen=True)
+class Ball:
+    """``ball((x, y), center=[0, 0], radius=1)``: a disk in 2-D, a ball in n-D."""
+    coords: tuple[str, ...]
+    center: tuple[float, ...]
+    radius: float
+
+    @property
+    def dim(self) -> int:
+        return len(self.coords)
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """``polygon((x, y), [[0, 0], [1, 0], [0, 1]])``: a simple polygon, vertices in order."""
+    coords: tuple[str, str]
+    vertices: tuple[tuple[float, float], ...]
+
+    @property
+    def dim(self) -> int:
+        return 2
+
+
+@dataclass(frozen=True)
+class Combination:
+    """``left | right`` (op "union"), ``&`` ("intersection"), ``-`` ("difference"): both
+    operands have the same coordinates, in the same order."""
+    op: str
+    left: "Domain"
+    right: "Domain"
+
+    @property
+    def coords(self) -> tuple[str, ...]:
+        return self.left.coords
+
+    @property
+    def dim(self) -> int:
+        return len(self.coords)
+
+
+@dataclass(frozen=True)
+class Product:
+    """``left * right``: the Cartesian product of domains with disjoint coordinates (a product
+    of boxes is itself a `Box`)."""
+    left: "Domain"
+    right: "Domain"
+
+    @property
+    def coords(self) -> tuple[str, ...]:
+        return self.left.coords + self.right.coords
+
+    @property
+    def dim(self) -> int:
+        return len(self.coords)
+
+
+Domain = Union[Box, Ball, Polygon, Combination, Product]
+
+
+def describe(domain: Domain) -> str:
+    """A domain in the language's own notation, e.g. ``box(x in [0, 1], y in [0, 1])``."""
+    if isinstance(domain, Box):
+        ranges = ", ".join(f"{c} in [{lo:g}, {hi:g}]" for c, (lo, hi) in zip(domain.coords, domain.bounds))
+        return f"{'interval' if domain.dim == 1 else 'box'}({ranges})"
+    if isinstance(domain, Ball):
+        center = ", ".join(f"{c:g}" for c in domain.center)
+        return f"ball(({', '.join(domain.coords)}), center=[{center}], radius={domain.radius:g})"
+    if isinstance(domain, Polygon):
+        vertices = ", ".join(f"[{a:g}, {b:g}]" for a, b in domain.vertices)
+        return f"polygon(({', '.join(domain.coords)}), [{vertices}])"
+    if isinstance(domain, Product):
+        return f"({describe(domain.left)} * {describe(domain.right)})"
+    symbol = {"union": "|", "intersection": "&", "difference": "-"}[domain.op]
+    return f"({describe(domain.left)} {symbol} {describe(domain.right)})"
 
 
 @dataclass(frozen=True)
@@ -110,6 +182,22 @@ def observed_symbol(field: str) -> sympy.Symbol:
     return sympy.Symbol(f"{field}@observed", real=True)
 
 
+def normal_symbol(coord: str) -> sympy.Symbol:
+    """The symbol for the component along ``coord`` of the outward unit normal at a boundary
+    point, as ``dn(u)`` expands to ``sum(normal_symbol(c) * D(u, c))``."""
+    return sympy.Symbol(f"{coord}@normal", real=True)
+
+
+@dataclass(frozen=True)
+class Integral:
+    """``integral(integrand, region)`` inside an equation: a scalar per batch, which appears in
+    the term's residual as ``symbol``."""
+    symbol: sympy.Symbol
+    integrand: sympy.Expr
+    region: Region
+    points: int | None = None
+
+
 @dataclass(frozen=True)
 class Term:
     """One summand of the loss.
@@ -130,6 +218,11 @@ class Term:
     source: str
     span: Span
     data: Observations | None = None
+    integrals: tuple[Integral, ...] = ()
+
+    @property
+    def uses_normals(self) -> bool:
+        return any("@normal" in s.name for s in self.residual.free_symbols)
 
     @property
     def coords(self) -> tuple[str, ...]:
@@ -139,10 +232,12 @@ class Term:
 
 @dataclass(frozen=True)
 class Exact:
-    """A known solution of a field, for error reports only."""
+    """A known solution of a field, for error reports only: a formula (``expr``) or reference
+    values from a CSV (``data``)."""
     field: str
-    expr: sympy.Expr
+    expr: sympy.Expr | None
     span: Span
+    data: Observations | None = None
 
 
 # --- options -------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import functools
 from importlib import resources
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
+from lark.visitors import Transformer_NonRecursive
 
 from . import syntax as s
 from .errors import Span, SpecError
@@ -159,7 +160,7 @@ def _options(node) -> tuple[s.Keyword, ...]:
 
 
 @v_args(meta=True)
-class _ToSyntax(Transformer):
+class _ToSyntax(Transformer_NonRecursive):
     """Lark tree -> `syntax` nodes. Method names are the grammar's rule names and aliases."""
 
     def start(self, meta, children):

@@ -25,7 +25,11 @@ def compile_text(text: str, filename: str = "<spec>",
     program = parse(text, filename)
     problem = analyze(program, override_statements(overrides or {}))
     plan = derivatives.plan(problem)
-    return Compiled(problem, plan, codegen.generate(problem, plan))
+    try:
+        source = codegen.generate(problem, plan)
+    except SpecError as error:
+        raise error.located(text, filename) from None
+    return Compiled(problem, plan, source)
 
 
 def override_statements(overrides: Mapping[str, object]) -> list[s.SetOption]:

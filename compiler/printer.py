@@ -45,10 +45,15 @@ def _walk(expr: sympy.Basic, names: Mapping[sympy.Basic, str]) -> tuple[str, int
         return names[expr], _ATOM
     if expr in _CONSTANTS:
         return _CONSTANTS[expr], _ATOM
-    if expr.is_Integer:
+    if expr.is_Integer and abs(expr) < 2 ** 53:
         return str(int(expr)), _ATOM if expr >= 0 else _NEG
     if expr.is_Rational or expr.is_Float:
-        value = float(expr)
+        try:
+            value = float(expr)
+        except OverflowError:
+            raise UnprintableError("a number beyond the range of floating point") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise UnprintableError("a number beyond the range of floating point")
         return repr(value), _ATOM if value >= 0 else _NEG
     if expr.is_Add:
         return _add(expr, names)

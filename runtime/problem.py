@@ -81,7 +81,9 @@ class Problem:
         }
 
     def sample(self, key: jax.Array) -> Batch:
-        """Collocation points for every term, drawn with the program's sampler."""
+        """Collocation points for every term, drawn with the program's sampler: per label
+        ``{"points": (N, d), "measure": ()}``, with ``"normals"`` (N, d) on boundaries,
+        ``"observed"`` (N,) for data, and ``"integral<k>"`` entries for integrals in a term."""
         rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2 ** 31 - 1)))
         batch = {}
         for term in self.ir.terms:
@@ -90,13 +92,21 @@ class Problem:
                                      "observed": jnp.asarray(term.data.values, self.dtype),
                                      "measure": jnp.asarray(1.0, self.dtype)}
                 continue
-            default = self.options.boundary_points if term.region.on_boundary else self.options.points
-            points = geometry.region_points(term.region, term.points or default, rng,
-                                            self.options.sampler)
-            batch[term.label] = {"points": jnp.asarray(points, self.dtype),
-                                 "measure": jnp.asarray(geometry.region_measure(term.region),
-                                                        self.dtype)}
+            entry = self._region_entry(term.region, term.points, rng)
+            for k, integral in enumerate(term.integrals):
+                entry[f"integral{k}"] = self._region_entry(integral.region, integral.points, rng)
+            batch[term.label] = entry
         return batch
+
+    def _region_entry(self, region: ir.Region, points: int | None, rng) -> dict:
+        default = self.options.boundary_points if region.on_boundary else self.options.points
+        drawn, normals = geometry.region_points(region, points or default, rng,
+                                                self.options.sampler)
+        entry = {"points": jnp.asarray(drawn, self.dtype),
+                 "measure": jnp.asarray(geometry.region_measure(region), self.dtype)}
+        if normals is not None:
+            entry["normals"] = jnp.asarray(normals, self.dtype)
+        return entry
 
     # --- evaluation ---
     def field_functions(self, params: Params) -> dict[str, Callable]:
@@ -152,15 +162,24 @@ class Problem:
 
 def _coordinate_bounds(problem: ir.Problem, coords: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The smallest box around every domain's extent along ``coords``."""
-    lows, highs = [], []
-    for c in coords:
-        spans = [b for d in problem.domains for name, b in zip(d.domain.coords, d.domain.bounds)
-                 if name == c]
-        spans += [b for t in problem.terms if t.region is not None
-                  for name, b in zip(t.region.domain.coords, t.region.domain.bounds) if name == c]
-        lows.append(min(low for low, _ in spans))
-        highs.append(max(high for _, high in spans))
-    return np.array(lows), np.array(highs)
+    domains = [d.domain for d in problem.domains]
+    domains += [t.region.domain for t in problem.terms if t.region is not None]
+    lows, highs = np.full(len(coords), np.inf), np.full(len(coords), -np.inf)
+    for domain in domains:
+        low, high = geometry.build(domain).bounding_box()
+        for i, c in enumerate(coords):
+            if c in domain.coords:
+                j = domain.coords.index(c)
+                lows[i], highs[i] = min(lows[i], low[j]), max(highs[i], high[j])
+    for term in problem.terms:  # a field seen only in data: the data's extent
+        if term.data is not None:
+            for i, c in enumerate(coords):
+                if c in term.data.coords and not np.isfinite(lows[i]):
+                    column = term.data.points[:, term.data.coords.index(c)]
+                    lows[i], highs[i] = column.min(), column.max()
+    lows, highs = np.where(np.isfinite(lows), lows, -1.0), np.where(np.isfinite(highs), highs, 1.0)
+    highs = np.where(highs > lows, highs, lows + 1.0)
+    return lows, highs
 
 
 def compile_file(path: str | Path, **overrides) -> Problem:

@@ -1,4 +1,6 @@
-"""Point sets in the unit cube ``[0, 1)^dim``, from which geometry maps points onto domains.
+"""Point sets in the unit cube ``[0, 1)^dim``, from which geometry maps points onto domains, and
+the generic steps of sampling a shape: accept-reject drawing, splitting n over pieces, and
+fixed-seed Monte Carlo fractions for measures.
 
 Every generator takes its randomness from the caller's ``numpy.random.Generator``, so one seed
 fixes every point of a run. The names in `SAMPLERS` are those a spec may give as ``sampler``.
@@ -77,3 +79,68 @@ _GENERATORS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = 
     "grid": _grid,
 }
 assert tuple(_GENERATORS) == SAMPLERS
+
+
+# --- sampling shapes from pieces and proposals ---------------------------------------------------
+
+class EmptyRegionError(ValueError):
+    """A region has too few points to sample: it is empty (``x > 2`` in ``[0, 1]``), or has no
+    volume where volume is needed (``==`` in an interior, or in a plane holding no flat piece of
+    a boundary)."""
+
+
+Arrays = tuple[np.ndarray, ...]  # row-aligned arrays: points, or points and their normals
+
+_MAX_ROUNDS = 8
+_MAX_BATCH = 2 ** 21
+ESTIMATE_POINTS = 2 ** 16  # points of every fixed-seed Monte Carlo estimate of a measure
+
+
+def draw_accepted(draw: Callable[[int], Arrays], accept: Callable[..., np.ndarray], n: int,
+                  rng: np.random.Generator, description: str) -> Arrays:
+    """The first ``n`` rows of ``draw(k)`` (row-aligned arrays, e.g. points and normals) for
+    which ``accept(*arrays)`` (an (k,) bool array) holds.
+
+    Batches grow with the observed acceptance rate, for at most `_MAX_ROUNDS` rounds; then
+    EmptyRegionError names ``description``. Each batch is shuffled so that cutting the last one
+    short does not favour the pieces drawn first.
+    """
+    kept, drawn, accepted, batch = [], 0, 0, max(2 * n, 256)
+    for _ in range(_MAX_ROUNDS):
+        arrays = draw(batch)
+        good = accept(*arrays)
+        order = rng.permutation(int(good.sum()))
+        kept.append(tuple(array[good][order] for array in arrays))
+        drawn, accepted = drawn + batch, accepted + len(order)
+        if accepted >= n:
+            return tuple(np.concatenate(columns)[:n] for columns in zip(*kept))
+        wanted = 1.25 * (n - accepted) * drawn / accepted if accepted else 16 * batch
+        batch = int(min(max(wanted, 256), _MAX_BATCH))
+    raise EmptyRegionError(
+        f"{description} is empty or too small to sample: {accepted} of {drawn} points drawn "
+        f"fell in it, {n} were needed")
+
+
+def accepted_fraction(draw: Callable[[int, np.random.Generator], Arrays],
+                      accept: Callable[..., np.ndarray]) -> float:
+    """The fraction of `ESTIMATE_POINTS` rows of ``draw(k, rng)`` that ``accept`` keeps.
+
+    Sobol-quality draws make this accurate to about 1e-3; the seed is fixed so that a measure is
+    the same number every time it is asked for.
+    """
+    arrays = draw(ESTIMATE_POINTS, np.random.default_rng(0))
+    return float(np.mean(accept(*arrays)))
+
+
+def shares(n: int, measures: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Split ``n`` into integer counts proportional to ``measures`` (largest remainder).
+
+    Ties for the leftover points are broken at random, so that over many draws an odd n does not
+    always favour the same piece (say, the low end of an interval).
+    """
+    measures = np.asarray(measures, dtype=float)
+    exact = n * measures / measures.sum()
+    counts = np.floor(exact).astype(int)
+    order = np.lexsort((rng.random(len(measures)), -(exact - counts)))
+    counts[order[: n - counts.sum()]] += 1
+    return counts

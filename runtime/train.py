@@ -138,7 +138,7 @@ def train(problem: Problem, *, progress: bool = True) -> TrainResult:
     batch = problem.sample(sample_key)
     labels = [t.label for t in problem.ir.terms]
     history = _History(labels)
-    status, step, train_s, compile_s = "ok", 0, 0.0, 0.0
+    status, step, train_s, compile_s, drawn_at = "ok", 0, 0.0, 0.0, 0
     total = sum(p.steps for p in options.optimizer)
     bar = tqdm(total=total, disable=not progress, unit="step", dynamic_ncols=True,
                desc=problem.name)
@@ -146,7 +146,8 @@ def train(problem: Problem, *, progress: bool = True) -> TrainResult:
         for phase in options.optimizer:
             if phase.steps == 0:
                 continue
-            length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50))
+            length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50),
+                         options.resample_every or phase.steps)
             carry = _Carry(params, optimizer(phase).init(params), params,
                            jnp.asarray(False), jnp.asarray(step, jnp.int32))
             end = jnp.asarray(step + phase.steps, jnp.int32)
@@ -155,6 +156,10 @@ def train(problem: Problem, *, progress: bool = True) -> TrainResult:
             compile_s += time.perf_counter() - started
             started = time.perf_counter()
             while step < int(end) and not bool(carry.diverged):
+                if options.resample_every and step // options.resample_every > drawn_at:
+                    # Same shapes, so the compiled chunk is reused: no retracing.
+                    drawn_at = step // options.resample_every
+                    batch = problem.sample(jax.random.fold_in(sample_key, drawn_at))
                 carry, outputs = chunk(carry, batch, end)
                 history.add(outputs)
                 done = min(int(end), step + length) - step
@@ -206,12 +211,17 @@ def field_errors(problem: Problem, params: Params, n: int = 10_000) -> dict[str,
     rng = np.random.default_rng(2 ** 31 + problem.options.seed)
     for exact in problem.ir.exact:
         f = problem.ir.field_named(exact.field)
-        domain = problem.field_domain(f.name)
-        points = geometry.build(domain).sample_interior(n, rng, "uniform")
-        points = points[:, [domain.coords.index(c) for c in f.coords]]
-        X = jnp.asarray(points, problem.dtype)
-        predicted = np.asarray(problem.field(f.name, params)(X), np.float64)
-        expected = np.asarray(problem.exact(f.name)(X), np.float64)
+        if exact.data is not None:  # reference values from a file, at its points
+            points, expected = exact.data.points, exact.data.values
+        else:
+            domain = problem.field_domain(f.name)
+            points, _ = geometry.region_points(ir.Region(domain_name="", domain=domain,
+                                                         on_boundary=False), n, rng, "uniform")
+            points = points[:, [domain.coords.index(c) for c in f.coords]]
+            expected = np.asarray(problem.exact(f.name)(jnp.asarray(points, problem.dtype)),
+                                  np.float64)
+        predicted = np.asarray(problem.field(f.name, params)(jnp.asarray(points, problem.dtype)),
+                               np.float64)
         difference = predicted - expected
         norm = np.linalg.norm(expected)
         errors[f.name] = {
