@@ -156,7 +156,8 @@ def options(statements: Iterable[s.SetOption], overrides: Iterable[s.SetOption] 
         where[name] = statement
         values[name] = _READERS[name](statement)
     for statement in overrides:
-        values[_check_name(statement)] = _READERS[statement.name.id](statement)
+        name = _check_name(statement)
+        values[name] = _READERS[name](statement)
     return dataclasses.replace(ir.Options(), **values)
 
 

@@ -8,6 +8,7 @@ from . import codegen, derivatives, ir
 from . import syntax as s
 from .analyze import analyze
 from .errors import SpecError
+from .options import options as read_options
 from .parse import parse
 
 
@@ -45,6 +46,10 @@ def override_statements(overrides: Mapping[str, object]) -> list[s.SetOption]:
         program = parse(f"set {name} = {text}", where)
         if len(program.statements) != 1 or not isinstance(program.statements[0], s.SetOption):
             raise SpecError(f"option {name}: not a single value: {text!r}", filename=where)
+        try:  # checked here, so that a mistake is shown in the override's own text
+            read_options([], program.statements)
+        except SpecError as error:
+            raise error.located(program.source, where) from None
         statements.append(program.statements[0])
     return statements
 

@@ -69,12 +69,11 @@ class CombinationGeometry(Shape):
 
     def contains(self, points: np.ndarray, strict: bool = False) -> np.ndarray:
         """Whether each of ``points`` (N, dim) lies in the closed set (open, if ``strict``)."""
-        left, right = self.left.contains(points, strict), self.right.contains(points, strict)
-        if self.op == "union":
-            return left | right
-        if self.op == "intersection":
-            return left & right
-        return left & ~self.right.contains(points, not strict)
+        left = self.left.contains(points, strict)
+        if self.op == "difference":  # the open set leaves out the closed right, and vice versa
+            return left & ~self.right.contains(points, not strict)
+        right = self.right.contains(points, strict)
+        return left | right if self.op == "union" else left & right
 
     def sample_interior(self, n: int, rng: np.random.Generator,
                         sampler: str = "sobol") -> np.ndarray:
@@ -98,7 +97,7 @@ class CombinationGeometry(Shape):
         return f"({self.left.describe()} {_SYMBOL[self.op]} {self.right.describe()})"
 
     def _volume(self) -> float:
-        return float(sum(self._union_parts)) if self.op == "union" else self._operand_fraction
+        return float(sum(self._union_parts)) if self.op == "union" else self._kept_volume
 
     @functools.cached_property
     def _union_parts(self) -> tuple[float, float]:
@@ -108,7 +107,7 @@ class CombinationGeometry(Shape):
         return self.left.interior_measure(), self.right.interior_measure() * outside
 
     @functools.cached_property
-    def _operand_fraction(self) -> float:
+    def _kept_volume(self) -> float:
         """Volume of an intersection or difference: of ``left``, times the part kept."""
         keep = self.right.contains if self.op == "intersection" else self._outside(self.right)
         return self.left.interior_measure() * accepted_fraction(
@@ -138,8 +137,10 @@ class CombinationGeometry(Shape):
         measures = []
         for piece in self._pieces():
             whole = piece.operand._piece_measure(plane)
-            measures.append(whole and whole * accepted_fraction(
-                lambda k, rng: piece.operand._draw_piece(plane, k, rng, "sobol"), piece.keep))
+            if whole > 0:
+                whole *= accepted_fraction(
+                    lambda k, rng: piece.operand._draw_piece(plane, k, rng, "sobol"), piece.keep)
+            measures.append(whole)
         return tuple(measures)
 
     def _piece_measure(self, plane: Plane | None) -> float:
@@ -150,7 +151,7 @@ class CombinationGeometry(Shape):
         measures = np.array(self._piece_measures(plane))
         if not measures.sum() > 0:
             raise EmptyRegionError(f"the boundary of {self.describe()} is empty")
-        parts = []
+        parts = [(np.zeros((0, self.dim)), np.zeros((0, self.dim)))]
         for piece, count in zip(self._pieces(), shares(n, measures, rng)):
             if count:  # never for a piece of measure 0, which may not be drawable at all
                 points, normals = draw_accepted(
@@ -188,8 +189,8 @@ class ProductGeometry(Shape):
     def sample_interior(self, n: int, rng: np.random.Generator,
                         sampler: str = "sobol") -> np.ndarray:
         """``n`` points (n, dim): points of ``left`` beside points of ``right``."""
-        return self._beside(self.left.sample_interior(n, rng, sampler),
-                            self.right.sample_interior(n, rng, sampler), rng)
+        return np.hstack([self.left.sample_interior(n, rng, sampler),
+                          _shuffled(self.right.sample_interior(n, rng, sampler), rng)])
 
     def describe(self) -> str:
         return f"({self.left.describe()} * {self.right.describe()})"
@@ -206,7 +207,7 @@ class ProductGeometry(Shape):
             sides.append((True, plane,
                           self.left._piece_measure(plane) * self.right.interior_measure()))
         if plane is None or plane.axis >= split:
-            right_plane = plane and plane.shifted(-split)
+            right_plane = None if plane is None else plane.shifted(-split)
             sides.append((False, right_plane,
                           self.left.interior_measure() * self.right._piece_measure(right_plane)))
         return sides
@@ -219,24 +220,23 @@ class ProductGeometry(Shape):
         """Points of ∂left beside points of right, with left's normals padded with zeros (and
         the other way round), shared in proportion to the two measures."""
         sides = self._sides(plane)
-        parts = []
-        for (on_left, own_plane, _), count in zip(sides, shares(n, np.array(
-                [measure for _, _, measure in sides]), rng)):
-            if not count:
+        counts = shares(n, np.array([measure for _, _, measure in sides]), rng)
+        parts = [(np.zeros((0, self.dim)), np.zeros((0, self.dim)))]
+        for (on_left, own_plane, _), count in zip(sides, counts):
+            if not count:  # never for a side of measure 0, which may not be drawable at all
                 continue
             boundary, interior = (self.left, self.right) if on_left else (self.right, self.left)
             points, normals = boundary._draw_piece(own_plane, count, rng, sampler)
-            others = interior.sample_interior(count, rng, sampler)
+            others = _shuffled(interior.sample_interior(count, rng, sampler), rng)
+            padding = np.zeros_like(others)
             if on_left:
-                parts.append((self._beside(points, others, rng),
-                              np.hstack([normals, np.zeros_like(others)])))
+                parts.append((np.hstack([points, others]), np.hstack([normals, padding])))
             else:
-                parts.append((self._beside(others, points, rng),
-                              np.hstack([np.zeros_like(others), normals])))
+                parts.append((np.hstack([others, points]), np.hstack([padding, normals])))
         return tuple(np.concatenate(columns) for columns in zip(*parts))
 
-    @staticmethod
-    def _beside(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Rows of ``left`` joined to rows of ``right`` in random order: two quasi-random sets
-        drawn apart have lined-up structure, which pairing row i with row i would keep."""
-        return np.hstack([left, right[rng.permutation(len(right))]])
+
+def _shuffled(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``points`` in random row order, to be set beside another sample: two quasi-random sets
+    drawn apart have lined-up structure, which pairing row i with row i would keep."""
+    return points[rng.permutation(len(points))]

@@ -11,6 +11,7 @@ by the predicate, unless it is only a disjunction of the selecting equalities.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,7 +35,7 @@ class Plane:
         return Plane(self.axis + offset, self.value)
 
 
-class Shape:
+class Shape(ABC):
     """Base of the geometry classes: regions, measures and boundary sampling with predicates.
 
     A subclass has ``coords`` and defines `bounding_box`, `contains`, `sample_interior` and
@@ -157,20 +158,26 @@ class Shape:
                  for plane, count in zip(planes, counts)]
         return tuple(np.concatenate(columns) for columns in zip(*parts))
 
-    # the primitives and Geometry methods each subclass defines
-    def _volume(self) -> float:
-        raise NotImplementedError
+    # what each subclass defines
+    @abstractmethod
+    def _volume(self) -> float: ...
 
-    def _piece_measure(self, plane: Plane | None) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def _piece_measure(self, plane: Plane | None) -> float: ...
 
+    @abstractmethod
     def _draw_piece(self, plane: Plane | None, n: int, rng: np.random.Generator,
-                    sampler: str) -> PointsAndNormals:
-        raise NotImplementedError
+                    sampler: str) -> PointsAndNormals: ...
 
+    @abstractmethod
     def sample_interior(self, n: int, rng: np.random.Generator,
-                        sampler: str = "sobol") -> np.ndarray:
-        raise NotImplementedError
+                        sampler: str = "sobol") -> np.ndarray: ...
 
-    def describe(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def contains(self, points: np.ndarray, strict: bool = False) -> np.ndarray: ...
+
+    @abstractmethod
+    def bounding_box(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @abstractmethod
+    def describe(self) -> str: ...

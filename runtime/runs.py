@@ -53,9 +53,19 @@ def save_run(result: TrainResult, directory) -> Path:
     _atomic_write(directory / "run.json", json.dumps(run, indent=2) + "\n")
     save_params(directory / "params.npz", result.params)
     _write_history(directory / "history.csv", result.history)
-    _atomic_write(directory / "metrics.json", json.dumps(result.metrics, indent=2) + "\n")
+    _atomic_write(directory / "metrics.json",
+                  json.dumps(_strict(result.metrics), indent=2, allow_nan=False) + "\n")
     write_plots(result, directory)
     return directory
+
+
+def _strict(value):
+    """JSON has no NaN or infinity: such numbers are written as null."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def load_run(directory) -> TrainResult:

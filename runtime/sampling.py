@@ -93,6 +93,7 @@ Arrays = tuple[np.ndarray, ...]  # row-aligned arrays: points, or points and the
 
 _MAX_ROUNDS = 8
 _MAX_BATCH = 2 ** 21
+_GIVE_UP_EMPTY = 2 ** 17  # draws that hit nothing at all: the region is empty, or far too small
 ESTIMATE_POINTS = 2 ** 16  # points of every fixed-seed Monte Carlo estimate of a measure
 
 
@@ -101,9 +102,9 @@ def draw_accepted(draw: Callable[[int], Arrays], accept: Callable[..., np.ndarra
     """The first ``n`` rows of ``draw(k)`` (row-aligned arrays, e.g. points and normals) for
     which ``accept(*arrays)`` (an (k,) bool array) holds.
 
-    Batches grow with the observed acceptance rate, for at most `_MAX_ROUNDS` rounds; then
-    EmptyRegionError names ``description``. Each batch is shuffled so that cutting the last one
-    short does not favour the pieces drawn first.
+    Batches grow with the observed acceptance rate, for at most `_MAX_ROUNDS` rounds, or until
+    `_GIVE_UP_EMPTY` draws have found nothing; then EmptyRegionError names ``description``. Each
+    batch is shuffled so that cutting the last one short does not favour the pieces drawn first.
     """
     kept, drawn, accepted, batch = [], 0, 0, max(2 * n, 256)
     for _ in range(_MAX_ROUNDS):
@@ -114,6 +115,8 @@ def draw_accepted(draw: Callable[[int], Arrays], accept: Callable[..., np.ndarra
         drawn, accepted = drawn + batch, accepted + len(order)
         if accepted >= n:
             return tuple(np.concatenate(columns)[:n] for columns in zip(*kept))
+        if not accepted and drawn >= _GIVE_UP_EMPTY:
+            break
         wanted = 1.25 * (n - accepted) * drawn / accepted if accepted else 16 * batch
         batch = int(min(max(wanted, 256), _MAX_BATCH))
     raise EmptyRegionError(

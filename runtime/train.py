@@ -79,11 +79,15 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
             else:
                 value, grad = jax.value_and_grad(loss)(carry.params)
                 updates, state = transform.update(grad, carry.state, carry.params)
-            finite = jnp.isfinite(value)
             params = optax.apply_updates(carry.params, updates)
-            keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)
-            return _Carry(keep(params, carry.params), keep(state, carry.state),
-                          keep(carry.params, carry.last_finite), ~finite, carry.step + 1), value
+            # The step counts only when the loss here and every new parameter are finite
+            # (L-BFGS's stored value can stay finite while its update is not).
+            finite_here = jnp.isfinite(value)
+            ok = finite_here & _all_finite(params)
+            keep = lambda flag, new, old: jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+            return _Carry(keep(ok, params, carry.params), keep(ok, state, carry.state),
+                          keep(finite_here, carry.params, carry.last_finite), ~ok,
+                          carry.step + ok.astype(carry.step.dtype)), value
 
         def skip(carry: _Carry):
             return carry, jnp.asarray(jnp.nan, problem.dtype)
@@ -105,6 +109,10 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
         return jax.lax.scan(step, carry, None, length=length)
 
     return chunk
+
+
+def _all_finite(tree) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
 class _History:

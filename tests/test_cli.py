@@ -178,8 +178,6 @@ def test_compile_malformed_spec(malformed, capsys):
 
 # --- --set ---
 
-@pytest.mark.xfail(strict=True, reason="bug: compiler/options.py options() evaluates "
-                   "_READERS[name] before _check_name(), so an unknown override raises KeyError")
 def test_set_unknown_option_suggests_the_nearest(capsys):
     status, _, err = run(["compile", EXAMPLES / "poisson.pde", "--set", "pionts=10"], capsys)
     assert status == 1
@@ -195,8 +193,6 @@ def test_set_bad_value(capsys):
     assert "Traceback" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: errors found while analysing an override are "
-                   "located in the spec file (line 1 of poisson.pde) instead of the --set text")
 def test_set_bad_value_is_reported_against_the_override(capsys):
     status, _, err = run(["compile", EXAMPLES / "poisson.pde", "--set", "points=abc"], capsys)
     assert status == 1

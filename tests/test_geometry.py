@@ -80,47 +80,52 @@ def test_interior_points_lie_in_the_box(sampler):
 
 def test_boundary_points_lie_on_faces_in_proportion_to_length():
     box = rectangle()
-    points = box.sample_boundary(1000, rng(), "sobol")
-    assert points.shape == (1000, 2)
+    points, normals = box.sample_boundary(1000, rng(), "sobol")
+    assert points.shape == normals.shape == (1000, 2)
     assert np.all(on_some_face(box, points)) and np.all(box.contains(points))
+    assert np.array_equal(normals, box.outward_normals(points))
     on_vertical_sides = np.sum((points[:, 0] == 0) | (points[:, 0] == 2))
     assert on_vertical_sides == 600  # sides of length 3 and 3 out of a perimeter of 10
 
 
 def test_initial_time_predicate_samples_the_face_t_equals_zero():
-    points = space_time().sample_boundary(200, rng(), "sobol", sympy.Eq(T, 0))
+    points, normals = space_time().sample_boundary(200, rng(), "sobol", sympy.Eq(T, 0))
     assert points.shape == (200, 2)
     assert np.all(points[:, 1] == 0.0)
+    assert np.all(normals == [0.0, -1.0])
     assert points[:, 0].min() < -0.9 and points[:, 0].max() > 0.9
     assert np.sum(points[:, 0] < 0) == pytest.approx(100, abs=10)
 
 
 def test_either_end_predicate_samples_both_faces_and_nothing_else():
     predicate = sympy.Or(sympy.Eq(X, -1), sympy.Eq(X, 1))
-    points = space_time().sample_boundary(200, rng(), "sobol", predicate)
+    points, normals = space_time().sample_boundary(200, rng(), "sobol", predicate)
     assert set(np.unique(points[:, 0])) == {-1.0, 1.0}
+    assert np.array_equal(normals[:, 0], points[:, 0]) and np.all(normals[:, 1] == 0)
     assert np.sum(points[:, 0] == -1.0) == 100
     assert np.all((points[:, 1] >= 0) & (points[:, 1] <= 1))
 
 
 def test_face_with_a_further_condition_is_filtered_on_that_face():
     predicate = sympy.And(sympy.Eq(T, 0), X > 0.5)
-    points = space_time().sample_boundary(50, rng(), "halton", predicate)
+    points, _ = space_time().sample_boundary(50, rng(), "halton", predicate)
     assert points.shape == (50, 2)
     assert np.all(points[:, 1] == 0.0) and np.all(points[:, 0] > 0.5)
 
 
 def test_filtering_predicate_delivers_exactly_n_boundary_points():
     box = space_time()
-    points = box.sample_boundary(301, rng(), "sobol", X > 0)
-    assert points.shape == (301, 2)
+    points, normals = box.sample_boundary(301, rng(), "sobol", X > 0)
+    assert points.shape == normals.shape == (301, 2)
+    assert np.array_equal(normals, box.outward_normals(points))  # filtered row for row
     assert np.all(points[:, 0] > 0) and np.all(on_some_face(box, points))
     assert np.any(points[:, 0] == 1.0) and np.any(points[:, 1] == 0.0)  # several faces
 
 
 def test_interior_region_is_filtered_and_equality_in_interior_is_an_error():
     box = space_time()
-    points = box.sample_region(100, rng(), "lhs", False, sympy.And(X < 0, T > 0.5))
+    points, normals = box.sample_region(100, rng(), "lhs", False, sympy.And(X < 0, T > 0.5))
+    assert normals is None
     assert points.shape == (100, 2) and np.all(points[:, 0] < 0) and np.all(points[:, 1] > 0.5)
     with pytest.raises(geometry.EmptyRegionError, match="no volume"):
         box.sample_region(10, rng(), "sobol", False, sympy.Eq(T, 0))
@@ -134,9 +139,10 @@ def test_impossible_predicate_raises_empty_region_error():
 
 
 def test_interval_boundary_is_its_two_end_points():
-    points = interval().sample_boundary(11, rng(), "sobol")
+    points, normals = interval().sample_boundary(11, rng(), "sobol")
     assert points.shape == (11, 1)
     assert set(points[:, 0]) == {0.0, 2.0}
+    assert np.array_equal(normals[:, 0], np.where(points[:, 0] == 0.0, -1.0, 1.0))
     assert abs(np.sum(points[:, 0] == 0.0) - np.sum(points[:, 0] == 2.0)) == 1
 
 
@@ -162,23 +168,28 @@ def test_region_functions_read_the_ir_region():
     box = ir.Box(("x", "t"), ((-1.0, 1.0), (0.0, 1.0)))
     initial = ir.Region("Omega", box, on_boundary=True, predicate=sympy.Eq(T, 0))
     assert geometry.region_measure(initial) == pytest.approx(2.0)
-    assert np.all(geometry.region_points(initial, 20, rng(), "sobol")[:, 1] == 0.0)
-    assert geometry.region_measure(ir.Region("Omega", box, on_boundary=False)) == pytest.approx(2)
+    points, normals = geometry.region_points(initial, 20, rng(), "sobol")
+    assert np.all(points[:, 1] == 0.0) and np.all(normals == [0.0, -1.0])
+    interior = ir.Region("Omega", box, on_boundary=False)
+    assert geometry.region_measure(interior) == pytest.approx(2)
+    points, normals = geometry.region_points(interior, 20, rng(), "sobol")
+    assert points.shape == (20, 2) and normals is None
 
 
 def test_outward_normals_of_a_box():
     points = np.array([[0.0, 1.0], [2.0, 1.5], [1.0, 0.0], [0.5, 3.0]])
     expected = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])
     assert np.array_equal(rectangle().outward_normals(points), expected)
-    normals = rectangle().outward_normals(rectangle().sample_boundary(100, rng(), "sobol"))
+    normals = rectangle().outward_normals(rectangle().sample_boundary(100, rng(), "sobol")[0])
     assert np.allclose(np.linalg.norm(normals, axis=1), 1.0)
 
 
 def test_contains_and_bounding_box():
     lows, highs = rectangle().bounding_box()
     assert np.array_equal(lows, [0.0, 0.0]) and np.array_equal(highs, [2.0, 3.0])
-    inside = rectangle().contains(np.array([[1.0, 1.0], [2.0, 3.0], [2.1, 1.0], [1.0, -0.1]]))
-    assert inside.tolist() == [True, True, False, False]
+    points = np.array([[1.0, 1.0], [2.0, 3.0], [2.1, 1.0], [1.0, -0.1]])
+    assert rectangle().contains(points).tolist() == [True, True, False, False]
+    assert rectangle().contains(points, strict=True).tolist() == [True, False, False, False]
 
 
 def test_predicate_evaluation_handles_arithmetic_and_logic():
