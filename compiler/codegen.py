@@ -23,7 +23,7 @@ VERSION = "0.1.0"
 # Module-level names of the generated code that a user's name must not shadow.
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
-                 "_with_tangents", "_integral"}
+                 "_with_tangents", "_integral", "TERM_RESIDUALS"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
 
@@ -82,12 +82,15 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
         blocks.append(_DERIVATIVES)
     if integrands:
         blocks.append(_INTEGRAL)
+    batched = {term.label: _identifier(f"{term.label}_residuals", taken) for term in problem.terms}
     for term in problem.terms:
         blocks.append(_term_function(term, plan.term(term.label), functions[term.label]))
         blocks += [_integrand_function(term, k, plan.term(integral_label(term.label, k)),
                                        integrands[(term.label, k)])
                    for k in range(len(term.integrals))]
-    blocks.append(_assembly(problem, functions, integrands))
+        blocks.append(_batched_function(term, functions[term.label], integrands,
+                                        batched[term.label]))
+    blocks.append(_assembly(problem, functions, integrands, batched))
     blocks += [_exact_function(problem, e, exact_names[e.field]) for e in formulas]
     entries = ", ".join(f"{e.field!r}: {exact_names[e.field]}" for e in formulas)
     blocks.append(f"EXACT = {{{entries}}}\n")
@@ -243,22 +246,15 @@ def _field_call(expr, field: str, coords) -> str:
     return f"(lambda q: fields[{field!r}](q[jnp.array({list(positions)})]))"
 
 
-def _assembly(problem: ir.Problem, functions: dict[str, str], integrands: dict) -> str:
-    residual_lines = "".join(f"        {t.label!r}: {_vmapped(t, functions[t.label])},\n"
-                             for t in problem.terms)
-    integral_lines = ""
-    for term in problem.terms:
-        if term.integrals:
-            estimates = "".join(
-                f"        _integral(lambda q: {integrands[(term.label, k)]}(fields, params, q), "
-                f"batch[{term.label!r}][\"integral{k}\"]),\n" for k in range(len(term.integrals)))
-            integral_lines += f"    integrals_{_python_name(term.label)} = (\n{estimates}    )\n"
+def _assembly(problem: ir.Problem, functions: dict[str, str], integrands: dict,
+              batched: dict[str, str]) -> str:
     value_lines = "".join(f"        {t.label!r}: {_term_value(t)},\n" for t in problem.terms)
+    table = "".join(f"    {t.label!r}: {batched[t.label]},\n" for t in problem.terms)
     return (
+        f"TERM_RESIDUALS = {{\n{table}}}\n\n\n"
         "def residuals(fields, params, batch):\n"
         '    """{label: (N,) residuals (lhs - rhs; the integrand of a minimize term) at its points}."""\n'
-        f"{integral_lines}"
-        f"    return {{\n{residual_lines}    }}\n\n\n"
+        "    return {label: term(fields, params, batch[label]) for label, term in TERM_RESIDUALS.items()}\n\n\n"
         "def term_values(fields, params, batch):\n"
         '    """{label: mean square residual, or for a minimize term its integral estimate}."""\n'
         "    r = residuals(fields, params, batch)\n"
@@ -269,24 +265,27 @@ def _assembly(problem: ir.Problem, functions: dict[str, str], integrands: dict) 
         "    return sum(TERM_WEIGHTS[label] * value for label, value in values.items())\n")
 
 
-def _vmapped(term: ir.Term, function: str) -> str:
-    """The term's function mapped over its points (and per-point inputs)."""
-    entry = f"batch[{term.label!r}]"
-    mapped = [("p", f'{entry}["points"]')]
-    if term.data is not None:
-        mapped.append(("observed", f'{entry}["observed"]'))
-    if term.uses_normals:
-        mapped.append(("normal", f'{entry}["normals"]'))
-    arguments = [name for name, _ in mapped]
+def _batched_function(term: ir.Term, function: str, integrands: dict, name: str) -> str:
+    """A term over its batch entry: the integrals it holds, then its function at every point
+    (and per-point input: normals, observed values)."""
+    lines = [f"def {name}(fields, params, entry):",
+             f'    """{term.label} at every point of its batch entry: (N,) residuals."""']
     if term.integrals:
-        arguments.append(f"integrals_{_python_name(term.label)}")
-    parameters = ", ".join(name for name, _ in mapped)
-    return (f"jax.vmap(lambda {parameters}: {function}(fields, params, {', '.join(arguments)}))"
-            f"({', '.join(source for _, source in mapped)})")
-
-
-def _python_name(label: str) -> str:
-    return label.replace(".", "_")
+        lines.append("    integrals = (")
+        lines += [f"        _integral(lambda q: {integrands[(term.label, k)]}(fields, params, q), "
+                  f"entry[\"integral{k}\"]),"
+                  for k in range(len(term.integrals))]
+        lines.append("    )")
+    mapped = [("p", 'entry["points"]')]
+    if term.data is not None:
+        mapped.append(("observed", 'entry["observed"]'))
+    if term.uses_normals:
+        mapped.append(("normal", 'entry["normals"]'))
+    arguments = [name_ for name_, _ in mapped] + (["integrals"] if term.integrals else [])
+    parameters = ", ".join(name_ for name_, _ in mapped)
+    lines.append(f"    return jax.vmap(lambda {parameters}: {function}(fields, params, "
+                 f"{', '.join(arguments)}))({', '.join(source for _, source in mapped)})")
+    return "\n".join(lines) + "\n"
 
 
 def _term_value(term: ir.Term) -> str:

@@ -21,11 +21,11 @@ ACTIVATIONS = ("tanh", "sigmoid", "sin", "gelu", "softplus", "relu", "identity")
 OPTIMIZERS: Mapping[str, Mapping[str, float]] = {
     "adam": {"steps": 1000, "lr": 1e-3},
     "lbfgs": {"steps": 1000, "memory": 10},
-    "engd": {"steps": 100, "damping": 1e-10},
+    "engd": {"steps": 100, "damping": 1e-6, "adaptive": 1},
     "ssbroyden": {"steps": 1000},
 }
 # Optimizers the language names whose implementation has not landed yet.
-PLANNED_OPTIMIZERS = ("engd", "ssbroyden")
+PLANNED_OPTIMIZERS = ("ssbroyden",)
 
 
 def literal(node: s.Expr) -> float:

@@ -14,12 +14,15 @@ from typing import Callable, Mapping
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
 from ..compiler import ir
+from ..compiler.errors import SpecError
 from ..compiler.pipeline import Compiled, compile_text
 from . import geometry, networks
 
 Params = dict  # {"fields": {name: layers}, "params": {name: scalar}}
+_PER_POINT = ("points", "normals", "observed")  # batch entries with one row per point
 Batch = dict   # {label: {"points": (N, d) array, "measure": scalar}}
 
 
@@ -128,6 +131,44 @@ class Problem:
     def term_values(self, params: Params, batch: Batch) -> dict[str, jax.Array]:
         """{label: mean square residual, or a minimize term's value}."""
         return self.module.term_values(self.field_functions(params), params["params"], batch)
+
+    def residual_vector(self, params: Params, batch: Batch) -> jax.Array:
+        """Every residual, scaled so that the loss is its squared norm: the terms' residuals
+        times sqrt(weight / N), concatenated (M,). Least-squares terms only (not minimize)."""
+        residuals = self.residuals(params, batch)
+        return jnp.concatenate([
+            jnp.sqrt(term.weight / residuals[term.label].shape[0]) * residuals[term.label]
+            for term in self.ir.terms])
+
+    def residual_jacobian(self, params: Params, batch: Batch) -> jax.Array:
+        """The Jacobian (M, P) of `residual_vector` with respect to the flattened parameters
+        (`jax.flatten_util.ravel_pytree` order). Row i depends on point i only (and on the
+        integrals of its term), so rows come from reverse mode at single points under `vmap`:
+        O(M·P), where `jax.jacrev` of the whole vector would cost O(M²·P)."""
+        theta, unravel = ravel_pytree(params)
+        rows = []
+        for term in self.ir.terms:
+            entry = batch[term.label]
+            per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
+            shared = {k: v for k, v in entry.items() if k not in _PER_POINT}
+            residuals = self.module.TERM_RESIDUALS[term.label]
+
+            def at_point(flat, point, residuals=residuals, shared=shared):
+                p = unravel(flat)
+                one = {**shared, **{k: v[None] for k, v in point.items()}}
+                return residuals(self.field_functions(p), p["params"], one)[0]
+
+            scale = jnp.sqrt(term.weight / per_point["points"].shape[0])
+            rows.append(scale * jax.vmap(jax.grad(at_point), in_axes=(None, 0))(theta, per_point))
+        return jnp.concatenate(rows)
+
+    def check_least_squares(self) -> None:
+        """Raise `SpecError` unless every term is a mean square (what Gauss–Newton needs)."""
+        for term in self.ir.terms:
+            if term.kind == "minimize":
+                raise SpecError("engd(...) needs least-squares terms (pde, bc, ic, data); "
+                                f"'{term.label}' is a minimize term: train it with adam or lbfgs",
+                                term.span, source=self.text, filename=self.filename)
 
     def field(self, name: str, params: Params) -> Callable[[jax.Array], jax.Array]:
         """The values of field ``name`` at X, an (N, ncoords) array -> (N,)."""

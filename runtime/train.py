@@ -19,11 +19,12 @@ import optax
 from tqdm.auto import tqdm
 
 from ..compiler import ir
+from .engd import engd
 from .problem import Batch, Params, Problem
 
 RECORD_EVERY = 10
 # Steps per chunk: long enough that Python's share is negligible, short enough for progress.
-CHUNK_STEPS = {"adam": 200, "lbfgs": 50}
+CHUNK_STEPS = {"adam": 200, "lbfgs": 50, "engd": 5}
 
 
 @dataclass
@@ -59,6 +60,8 @@ def optimizer(phase: ir.Phase) -> optax.GradientTransformationExtraArgs:
         return optax.adam(phase.get("lr", 1e-3))
     if phase.name == "lbfgs":
         return optax.lbfgs(memory_size=int(phase.get("memory", 10)))
+    if phase.name == "engd":
+        return engd(damping=phase.get("damping", 1e-6), adaptive=bool(phase.get("adaptive", 1)))
     raise ValueError(f"optimizer {phase.name!r} has no implementation")
 
 
@@ -76,6 +79,12 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
                 value, grad = optax.value_and_grad_from_state(loss)(carry.params, state=carry.state)
                 updates, state = transform.update(grad, carry.state, carry.params, value=value,
                                                   grad=grad, value_fn=loss)
+            elif phase.name == "engd":
+                value = loss(carry.params)
+                updates, state = transform.update(
+                    carry.params, carry.state, carry.params, value_fn=loss,
+                    residual_fn=lambda p: problem.residual_vector(p, batch),
+                    jacobian_fn=lambda p: problem.residual_jacobian(p, batch))
             else:
                 value, grad = jax.value_and_grad(loss)(carry.params)
                 updates, state = transform.update(grad, carry.state, carry.params)
@@ -147,6 +156,8 @@ def train(problem: Problem, *, progress: bool = True) -> TrainResult:
     labels = [t.label for t in problem.ir.terms]
     history = _History(labels)
     status, step, train_s, compile_s, drawn_at = "ok", 0, 0.0, 0.0, 0
+    if any(p.name == "engd" for p in options.optimizer):
+        problem.check_least_squares()
     total = sum(p.steps for p in options.optimizer)
     bar = tqdm(total=total, disable=not progress, unit="step", dynamic_ncols=True,
                desc=problem.name)

@@ -1,0 +1,85 @@
+"""ENGD: the Gauss–Newton step, its line search, the per-point Jacobian, and training with it."""
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.flatten_util import ravel_pytree
+
+import pinnc
+from pinnc.runtime.engd import choose_form, engd, gauss_newton_direction
+
+jax.config.update("jax_enable_x64", True)
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize("m, p", [(40, 12), (12, 40)])
+def test_one_step_solves_a_linear_least_squares_problem(m, p):
+    rng = np.random.default_rng(0)
+    A = jnp.asarray(rng.normal(size=(m, p)))
+    y = jnp.asarray(rng.normal(size=m))
+    theta = jnp.asarray(rng.normal(size=p))
+    d = gauss_newton_direction(A, A @ theta - y, damping=1e-14)
+    solved = theta - d
+    if m > p:  # overdetermined: the least-squares solution
+        expected = np.linalg.lstsq(np.asarray(A), np.asarray(y), rcond=None)[0]
+        np.testing.assert_allclose(solved, expected, rtol=1e-7, atol=1e-9)
+    else:  # underdetermined: the residual vanishes
+        np.testing.assert_allclose(A @ solved, y, atol=1e-7)
+
+
+def test_the_form_is_the_smaller_system():
+    assert choose_form(100, 2000) == "kernel"
+    assert choose_form(3000, 2000) == "parameter"
+
+
+def test_the_line_search_never_raises_the_loss():
+    params = {"w": jnp.asarray([1.0, -2.0])}
+    transform = engd()
+    state = transform.init(params)
+    # A residual whose Gauss-Newton direction points uphill for the loss searched on.
+    residual_fn = lambda p: p["w"]
+    jacobian_fn = lambda p: -jnp.eye(2)
+    value_fn = lambda p: jnp.sum(p["w"] ** 2)
+    updates, state = transform.update(params, state, params, residual_fn=residual_fn,
+                                      jacobian_fn=jacobian_fn, value_fn=value_fn)
+    assert not bool(state.accepted)
+    np.testing.assert_array_equal(updates["w"], 0.0)
+    # and with the right Jacobian the full step is taken and solves it
+    updates, state = transform.update(params, state, params, residual_fn=residual_fn,
+                                      jacobian_fn=lambda p: jnp.eye(2), value_fn=value_fn)
+    assert bool(state.accepted) and float(state.step_size) == 1.0
+    np.testing.assert_allclose(params["w"] + updates["w"], 0.0, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["integro", "neumann", "heat_inverse", "system"])
+def test_per_point_jacobian_matches_reverse_mode_of_the_whole_vector(name):
+    problem = pinnc.compile_file(EXAMPLES / f"{name}.pde", points=40, boundary_points=16,
+                                 model="mlp(hidden=[6], activation=tanh)")
+    params = problem.init(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    theta, unravel = ravel_pytree(params)
+    expected = jax.jacrev(lambda t: problem.residual_vector(unravel(t), batch))(theta)
+    np.testing.assert_allclose(problem.residual_jacobian(params, batch), expected,
+                               rtol=1e-10, atol=1e-12)
+    residual = problem.residual_vector(params, batch)
+    assert float(jnp.sum(residual ** 2)) == pytest.approx(float(problem.loss(params, batch)))
+
+
+def test_engd_recovers_a_parameter_of_an_inverse_problem():
+    problem = pinnc.compile_file(EXAMPLES / "heat_inverse.pde", points=300, boundary_points=60,
+                                 model="mlp(hidden=[16, 16], activation=tanh)",
+                                 optimizer="engd(steps=40)")
+    result = problem.train(progress=False)
+    assert result.metrics["status"] == "ok"
+    assert result.metrics["params"]["kappa"] == pytest.approx(0.1, rel=0.02)
+    losses = result.history["loss"]
+    assert all(b <= a for a, b in zip(losses, losses[1:]))  # never increases
+
+
+def test_engd_refuses_minimize_terms_with_a_located_error():
+    problem = pinnc.compile_file(EXAMPLES / "seed.pde", optimizer="engd(steps=3)")
+    with pytest.raises(pinnc.SpecError) as caught:
+        problem.train(progress=False)
+    assert caught.value.line == 5 and "minimize" in str(caught.value)
