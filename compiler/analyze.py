@@ -69,6 +69,8 @@ class _Analysis:
         for name in self.lets:  # every let is checked, used or not
             self.let_value(name)
         terms = self.terms()
+        if not options.optimizer:
+            options = dataclasses.replace(options, optimizer=ir.default_optimizer(terms))
         exact = tuple(self.exact(st) for st in self.of_type(s.ExactDecl))
         if not self.fields:
             raise SpecError("the program declares no field: add e.g. 'field u(x, y)'",

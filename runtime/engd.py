@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
 
-GRID = 30  # step lengths 2^0 ... 2^-29
+GRID = 16  # step lengths 2^0 ... 2^-15
 
 
 class EngdState(NamedTuple):

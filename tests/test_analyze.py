@@ -146,3 +146,12 @@ def test_analyze_keeps_integers_exact():
     (term,) = analyze(program).terms
     u = sympy.Function("u")(x)
     assert term.residual == sympy.Rational(1, 10) * u - sympy.Rational(1, 3)
+
+
+def test_default_optimizer_depends_on_the_terms():
+    least_squares = problem(HEADER + "pde lap(u) = 1 in Omega\nbc u = 0 on boundary(Omega)\n")
+    assert [ph.name for ph in least_squares.options.optimizer] == ["engd"]
+    variational = problem(HEADER + "minimize integral(Dx(u)^2)\n")
+    assert [ph.name for ph in variational.options.optimizer] == ["adam", "lbfgs"]
+    chosen = problem(HEADER + "pde lap(u) = 1 in Omega\nset optimizer = lbfgs(steps=7)\n")
+    assert [(ph.name, ph.steps) for ph in chosen.options.optimizer] == [("lbfgs", 7)]

@@ -1,0 +1,49 @@
+"""Every example checks, compiles and loads; small versions of several train to their exact
+solutions (the full-size figures are bench/accuracy.py's)."""
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+import pinnc
+from pinnc.cli import main
+from pinnc.runtime.problem import load_module
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ALL = sorted(EXAMPLES.glob("*.pde"))
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_example_checks_compiles_and_samples(path, capsys):
+    assert main(["check", str(path)]) == 0
+    assert f"{path.name}: ok" in capsys.readouterr().out
+    problem = pinnc.compile_file(path, points=64, boundary_points=32)
+    load_module(problem.source, path.stem)
+    params = problem.init(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    assert set(batch) == {t.label for t in problem.ir.terms}
+    assert np.isfinite(float(problem.loss(params, batch)))
+
+
+SMALL = "mlp(hidden=[16, 16], activation=tanh)"
+
+
+slow = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name, bound, points, steps", [
+    ("disk_poisson", 2e-2, 300, 40),                   # a ball
+    ("neumann", 2e-2, 300, 40),                        # dn on two faces
+    ("integro", 1e-2, 300, 40),                        # an integral inside the equation
+    ("heat", 2e-2, 300, 40),                           # space-time, ic and bc faces
+    pytest.param("lshape", 5e-2, 1000, 100, marks=slow),   # a difference of boxes
+    pytest.param("system", 5e-2, 300, 40, marks=slow),     # two fields
+])
+def test_small_versions_train_with_engd(name, bound, points, steps):
+    problem = pinnc.compile_file(EXAMPLES / f"{name}.pde", points=points, boundary_points=120,
+                                 model=SMALL, optimizer=f"engd(steps={steps})")
+    result = problem.train(progress=False)
+    assert result.metrics["status"] == "ok"
+    for field, errors in result.metrics["fields"].items():
+        assert errors["rel_l2"] < bound, (field, errors)
