@@ -12,23 +12,25 @@ import sympy
 from . import ir
 from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
-from .expressions import RESERVED, Scope, Translator, constant
+from .expressions import MAX_DERIVATIVE_ORDER, RESERVED, Scope, Translator, constant
 from .tables import read_table
 from .options import integer, literal, model as read_model, options as read_options
 
 _BOUNDARY = "boundary"
-# Nested forward mode costs 2**order evaluations for one partial of this order.
-MAX_DERIVATIVE_ORDER = 8
+# What SymPy gives for an undefined or infinite value (the derivative of 0^y, say).
+_UNDEFINED = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 
 
 def analyze(program: s.Program, overrides: Sequence[s.SetOption] = ()) -> ir.Problem:
     """Check a parsed program and build its IR. Raises `SpecError` located in the program."""
+    analysis = _Analysis(program, overrides)
     try:
-        return _Analysis(program, overrides).run()
+        return analysis.run()
     except SpecError as error:
         raise error.located(program.source, program.filename) from None
     except RecursionError:
-        raise SpecError("expression nested too deeply", None).located(
+        span = analysis.statement.span if analysis.statement else None
+        raise SpecError("expression nested too deeply", span).located(
             program.source, program.filename) from None
 
 
@@ -44,9 +46,14 @@ class _Analysis:
         self.lets: dict[str, s.Let] = {}
         self.let_values: dict[str, sympy.Expr] = {}
         self.resolving: list[str] = []
+        self.statement: s.Statement | None = None  # the one being checked, for RecursionError
 
-    def of_type(self, kind) -> list:
-        return [st for st in self.program.statements if isinstance(st, kind)]
+    def of_type(self, kind):
+        """The statements of one kind, in order; each is `statement` while it is worked on."""
+        for statement in self.program.statements:
+            if isinstance(statement, kind):
+                self.statement = statement
+                yield statement
 
     def run(self) -> ir.Problem:
         options = read_options(self.of_type(s.SetOption), self.overrides)
@@ -66,8 +73,8 @@ class _Analysis:
             self.params[statement.name.id] = ir.Param(statement.name.id, value, statement.span)
         for statement in self.of_type(s.FieldDecl):
             self.fields[statement.name.id] = self.field(statement, options.model)
-        for name in self.lets:  # every let is checked, used or not
-            self.let_value(name)
+        for statement in self.of_type(s.Let):  # every let is checked, used or not
+            self.let_value(statement.name.id)
         terms = self.terms()
         if not options.optimizer:
             options = dataclasses.replace(options, optimizer=ir.default_optimizer(terms))
@@ -287,6 +294,8 @@ class _Analysis:
         result = self._predicate(node, domain)
         if result is sympy.false:
             raise SpecError("this condition is never true", node.span)
+        if _never_in_box(result, domain):
+            raise SpecError(f"this condition is never true in {ir.describe(domain)}", node.span)
         return None if result is sympy.true else result
 
     def _predicate(self, node: s.Predicate, domain: ir.Domain) -> sympy.Basic:
@@ -298,6 +307,8 @@ class _Analysis:
         translate = self.translator("in a condition").scalar
         left, right = translate(node.left), translate(node.right)
         for side, value in ((node.left, left), (node.right, right)):
+            if value.has(*_UNDEFINED):
+                raise SpecError("this is not a finite real number", side.span)
             if value.atoms(sympy.core.function.AppliedUndef):
                 raise SpecError("a condition may use coordinates only, not fields", side.span)
             outside = {str(c) for c in value.free_symbols} - set(domain.coords)
@@ -314,6 +325,7 @@ class _Analysis:
         counters: dict[str, int] = {}
         labels: dict[str, Span] = {}
         for statement in self.program.statements:
+            self.statement = statement
             if isinstance(statement, s.Equation):
                 kind, label_node = statement.kind, statement.label
             elif isinstance(statement, s.Minimize):
@@ -411,7 +423,10 @@ class _Analysis:
             raise SpecError("minimize takes integrals, e.g. minimize integral(Dx(u)^2)",
                             statement.expr.span)
         placeholders = [i[0] for i in integrals]
-        poly = sympy.Poly(functional, *placeholders) if functional.free_symbols else None
+        try:
+            poly = sympy.Poly(functional, *placeholders) if functional.free_symbols else None
+        except sympy.PolynomialError:  # an integral inside a function: sqrt(integral(u))
+            poly = None
         if (poly is None or poly.total_degree() != 1 or poly.coeff_monomial(1) != 0
                 or any(c.free_symbols for c in poly.coeffs())):
             raise SpecError("minimize takes a sum of integrals with constant factors, e.g. "
@@ -485,6 +500,9 @@ class _Analysis:
         if order > MAX_DERIVATIVE_ORDER:
             raise SpecError(f"a derivative of order {order}; at most {MAX_DERIVATIVE_ORDER} is "
                             f"supported", span)
+        if residual.has(*_UNDEFINED):
+            raise SpecError("this term holds an undefined or infinite value (e.g. the "
+                            "derivative of 0^y)", span)
         if need_field and not fields and not allowed:
             raise SpecError("this term involves no field, so training cannot change it", span)
         for f in fields:
@@ -547,6 +565,35 @@ def _exact_columns(table, field: ir.Field, path: Path, span: Span) -> None:
         if name not in table.header:
             raise SpecError(f"{path.name}: no column '{name}'; the header must name "
                             f"{', '.join((*field.coords, field.name))}", span)
+
+
+def _never_in_box(predicate: sympy.Basic, domain: ir.Domain) -> bool:
+    """Whether a condition on one coordinate of a box, linear in it, holds nowhere in the box
+    (``where x > 2`` on x in [0, 1]). Other conditions are left to the sampler.
+
+    Its truth changes only at the roots of its relations, so trying the ends of the range,
+    the roots in it and the points between them settles it."""
+    if not isinstance(domain, ir.Box) or len(predicate.free_symbols) != 1:
+        return False
+    (symbol,) = predicate.free_symbols
+    low, high = domain.bounds[domain.coords.index(str(symbol))]
+    slack = 1e-9 * max(1.0, abs(low), abs(high))
+    points = [sympy.Float(low), sympy.Float(high)]
+    try:
+        for relation in predicate.atoms(sympy.core.relational.Relational):
+            difference = relation.lhs - relation.rhs
+            slope = sympy.diff(difference, symbol)
+            if slope.has(symbol):  # not linear
+                return False
+            if slope != 0:
+                root = -difference.subs(symbol, 0) / slope
+                if low - slack <= root <= high + slack:
+                    points.append(root)
+        points.sort(key=float)
+        points += [(a + b) / 2 for a, b in zip(points, points[1:])]
+        return not any(predicate.subs(symbol, p) is sympy.true for p in points)
+    except TypeError:  # undefined at a point tried (0^y at y = 0): left to the sampler
+        return False
 
 
 def _callee_name(node) -> str | None:

@@ -33,6 +33,12 @@ RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(OPERATORS) | 
 
 # Exponents beyond this make numbers no float can hold; refuse them before building them.
 _MAX_EXPONENT = 400
+# Nested forward mode costs 2**order evaluations for one partial of this order.
+MAX_DERIVATIVE_ORDER = 8
+# SymPy expands u^n term by term when it asks whether sinh(u^n) is real, and computes a
+# number's power exactly; for a large n neither would end, and no float program needs it.
+_MAX_POWER = 100
+_MAX_POWER_OF_NUMBER = 10_000
 _NUMBER = re.compile(r"^(?P<mantissa>[0-9.]+)(?:[eE](?P<exponent>[+-]?[0-9]+))?$")
 
 
@@ -114,11 +120,16 @@ class Scope:
 def number(node: s.Number) -> sympy.Rational:
     """The exact rational value of a number literal."""
     match = _NUMBER.match(node.text)
-    if match and match.group("exponent") and abs(int(match.group("exponent"))) > _MAX_EXPONENT:
-        raise SpecError(f"number {node.text} is out of range", node.span)
-    value = Fraction(node.text)
+    shown = node.text if len(node.text) <= 24 else node.text[:20] + "..."
+    exponent = (match.group("exponent") or "").lstrip("+-").lstrip("0") if match else ""
+    if len(exponent) > len(str(_MAX_EXPONENT)) or int(exponent or 0) > _MAX_EXPONENT:
+        raise SpecError(f"number {shown} is out of range", node.span)
+    try:
+        value = Fraction(node.text)
+    except ValueError:  # more digits than Python turns into an integer
+        raise SpecError(f"number {shown} has too many digits", node.span) from None
     if abs(value) > sys.float_info.max:
-        raise SpecError(f"number {node.text} is out of range", node.span)
+        raise SpecError(f"number {shown} is out of range", node.span)
     return sympy.Rational(value.numerator, value.denominator)
 
 
@@ -183,11 +194,17 @@ class Translator:
             if right == 0:
                 raise SpecError("division by zero", node.right.span)
             return left / right
-        if left.is_Number and right.is_Number and _too_large(left, right):
+        if left.is_number and right.is_Number and _too_large(left, right):
             raise SpecError("number out of range", node.span)
+        if right.is_Number and left not in (0, 1, -1):
+            limit, of = ((_MAX_POWER_OF_NUMBER, "") if left.is_number
+                         else (_MAX_POWER, " on a coordinate or field"))
+            if abs(right) > limit:
+                raise SpecError(f"exponent too large: at most {limit} is supported{of}",
+                                node.right.span)
         if left == 0 and right.is_Number and right.is_negative:
             raise SpecError("division by zero (0 to a negative power)", node.span)
-        return sympy.Pow(left, right)
+        return _real(sympy.Pow(left, right), node, f"({left})^({right})")
 
     def _neg(self, node: s.Neg) -> Value:
         sign = 1
@@ -212,14 +229,21 @@ class Translator:
             raise SpecError(f"'{name}' takes no keyword arguments", extra.span)
         if name in FUNCTIONS:
             (argument,) = self._arguments(node, 1)
-            return FUNCTIONS[name](self.scalar(argument))
+            value = self.scalar(argument)
+            try:
+                result = FUNCTIONS[name](value)
+            except (TypeError, AttributeError):  # SymPy fails to compare a huge constant,
+                raise SpecError(f"cannot evaluate {name} of this argument",  # atan(tan(1e300))
+                                node.span) from None
+            return _real(result, node, f"{name}({value})")
         operator = getattr(self, "_op_" + name, None)
         if operator is not None:
             return operator(node)
         letters = _derivative_letters(name, self.scope)
         if letters is not None:
             (argument,) = self._arguments(node, 1)
-            return self._derivative(self.scalar(argument), [self.scope.coords[c] for c in letters])
+            return self._derivative(node, self.scalar(argument),
+                                    [self.scope.coords[c] for c in letters])
         if name in self.scope.fields or name in self.scope.lets or name in self.scope.params:
             raise SpecError(f"'{name}' is not a function; write it without arguments "
                             f"(a field's arguments are given where it is declared)", node.func.span)
@@ -239,15 +263,16 @@ class Translator:
             return self.scope.coords[node.id]
         raise SpecError(f"expected a coordinate ({', '.join(self.scope.coords)})", node.span)
 
-    @staticmethod
-    def _derivative(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> sympy.Expr:
+    def _derivative(self, node: s.Call, expr: sympy.Expr,
+                    symbols: list[sympy.Symbol]) -> sympy.Expr:
+        _check_order(node, [expr], len(symbols))
         return sympy.diff(expr, *symbols) if symbols else expr
 
     def _op_D(self, node: s.Call) -> sympy.Expr:
         if len(node.args) < 2:
             raise SpecError("D takes an expression and at least one coordinate: D(u, x)", node.span)
         expr = self.scalar(node.args[0])
-        return self._derivative(expr, [self._coordinate(a) for a in node.args[1:]])
+        return self._derivative(node, expr, [self._coordinate(a) for a in node.args[1:]])
 
     def _spatial(self, node: s.Call, expr: Value, named: tuple[s.Expr, ...]) -> list[sympy.Symbol]:
         """The coordinates of grad/lap/div: those named, else the fields' own except ``t``."""
@@ -264,11 +289,13 @@ class Translator:
     def _op_lap(self, node: s.Call) -> sympy.Expr:
         self._arguments(node, 1, len(node.args) or 1)
         expr = self.scalar(node.args[0])
+        _check_order(node, [expr], 2)
         return sum(sympy.diff(expr, c, 2) for c in self._spatial(node, expr, node.args[1:]))
 
     def _op_grad(self, node: s.Call) -> Vector:
         self._arguments(node, 1, len(node.args) or 1)
         expr = self.scalar(node.args[0])
+        _check_order(node, [expr], 1)
         coords = tuple(self._spatial(node, expr, node.args[1:]))
         return Vector(tuple(sympy.diff(expr, c) for c in coords), gradient_of=(expr, coords))
 
@@ -277,6 +304,7 @@ class Translator:
         vector = self.value(node.args[0])
         if not isinstance(vector, Vector):
             raise SpecError("div takes a vector, e.g. div(grad(u)) or div([a, b])", node.args[0].span)
+        _check_order(node, vector.items, 1)
         coords = self._spatial(node, vector, node.args[1:])
         if len(coords) != len(vector.items):
             raise SpecError(f"div of a {len(vector.items)}-vector over {len(coords)} coordinates "
@@ -314,6 +342,7 @@ class Translator:
                             "use it in a bc or ic 'on boundary(D)'", node.span)
         (argument,) = self._arguments(node, 1)
         expr = self.scalar(argument)
+        _check_order(node, [expr], 1)
         coords = [self.scope.coords[c] for c in self.scope.normals]
         return directional(expr, coords, list(self.scope.normals.values()))
 
@@ -321,10 +350,42 @@ class Translator:
 def _too_large(base: sympy.Number, exponent: sympy.Number) -> bool:
     """Whether ``base ** exponent`` lies beyond floating point (checked before SymPy tries to
     compute it exactly, which for 2^1e9 would not end)."""
-    magnitude = abs(float(base))
+    try:
+        magnitude = abs(float(base))
+    except OverflowError:  # the base itself is beyond floating point: (1e300*1e300)^2
+        return True
     if magnitude in (0.0, 1.0):
         return False
     return abs(float(exponent) * math.log10(magnitude)) > _MAX_EXPONENT
+
+
+def _real(value: sympy.Expr, node: s.Expr, shown: str) -> sympy.Expr:
+    """``value``, refused when it is a constant that is no finite real number a float holds
+    (``log(0)``, ``acos(2)``, ``exp(1000)``, ``(-8)^(1/3)``)."""
+    if value.is_number:
+        shown = shown if len(shown) <= 40 else "this value"
+        approx = sympy.N(value)
+        if not (approx.is_real and approx.is_finite):
+            raise SpecError(f"{shown} is not a finite real number", node.span)
+        if abs(approx) > sys.float_info.max:
+            raise SpecError(f"{shown} is out of range", node.span)
+    return value
+
+
+def derivative_order(expr: sympy.Expr) -> int:
+    """The highest order of a partial derivative of a field in ``expr``."""
+    return max((sum(int(c) for _, c in d.variable_count) for d in expr.atoms(sympy.Derivative)),
+               default=0)
+
+
+def _check_order(node: s.Call, exprs, more: int) -> None:
+    """Refuse a field's derivative beyond MAX_DERIVATIVE_ORDER before SymPy builds it (its
+    expression grows fast with the order: lap(lap(lap(...))) would not end)."""
+    for expr in exprs:
+        order = derivative_order(expr) + more
+        if order > MAX_DERIVATIVE_ORDER and expr.atoms(sympy.core.function.AppliedUndef):
+            raise SpecError(f"a derivative of order {order}; at most {MAX_DERIVATIVE_ORDER} is "
+                            f"supported", node.span)
 
 
 def _derivative_letters(name: str, scope: Scope) -> str | None:

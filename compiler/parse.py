@@ -7,6 +7,7 @@ nodes of `syntax.py`. Every failure becomes a `SpecError` naming the line and wh
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import lark
@@ -14,10 +15,10 @@ from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
 from . import syntax as s
-from .errors import Span, SpecError
+from .errors import Span, SpecError, did_you_mean
 
 # Deeper bracket nesting than this is refused before any recursive stage sees it.
-MAX_NESTING = 200
+MAX_NESTING = 100
 
 # How expected terminals are named in messages; string terminals are shown quoted.
 _TERMINAL_NAMES = {
@@ -32,9 +33,11 @@ def _grammar_text() -> str:
 
 
 class _BracketNewlines:
-    """Post-lexer: drop newlines inside () and [] and refuse absurd nesting."""
+    """Post-lexer: drop newlines inside () and [] and refuse absurd nesting; a reserved word
+    is always its keyword, never a name."""
 
-    always_accept = ("_NL",)
+    # NAME everywhere, so that a word is read whole ('letx' is a name, not 'let' then 'x').
+    always_accept = ("_NL", "NAME")
 
     def process(self, stream):
         depth = 0
@@ -43,6 +46,8 @@ class _BracketNewlines:
                 if depth == 0:
                     yield token
                 continue
+            if token.type == "NAME" and _keyword(token.value):
+                token = Token.new_borrow_pos(_keyword(token.value), token.value, token)
             if token.value in ("(", "["):
                 depth += 1
                 if depth > MAX_NESTING:
@@ -51,6 +56,17 @@ class _BracketNewlines:
             elif token.value in (")", "]"):
                 depth = max(0, depth - 1)
             yield token
+
+
+@functools.lru_cache(maxsize=256)
+def _keyword(word: str) -> str | None:
+    """The terminal of a reserved word ('in' -> IN, 'pde' -> EQ_KIND), or None. 'boundary' is
+    left a name: it is also the function in integral(EXPR, boundary(D))."""
+    for terminal in _parser().terminals:
+        if (terminal.name != "NAME" and word != "boundary"
+                and re.fullmatch(terminal.pattern.to_regexp(), word)):
+            return terminal.name
+    return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,7 +103,8 @@ def _syntax_error(error: lark.exceptions.UnexpectedInput) -> SpecError:
             reason += ' (file names are written in double quotes)'
         return SpecError(reason, span)
     token = getattr(error, "token", None)
-    expected = sorted(_describe(t) for t in _summarize(_acceptable(error)))
+    acceptable = _acceptable(error)
+    expected = sorted(_describe(t) for t in _summarize(acceptable))
     if token is None or token.type == "$END":
         found = "end of input"
     elif token.type == "_NL":
@@ -99,7 +116,22 @@ def _syntax_error(error: lark.exceptions.UnexpectedInput) -> SpecError:
     reason = f"unexpected {found}"
     if expected:
         reason += f"; expected {_join(expected)}"
-    return SpecError(reason, span)
+    return SpecError(reason + _hint(token, acceptable), span)
+
+
+def _hint(token: Token | None, acceptable: set[str]) -> str:
+    """A word on the likely mistake behind an unexpected token, or ''."""
+    if token is None:
+        return ""
+    if token.type == "_NL":
+        return " (a statement continues on the next line only inside ( ) or [ ])"
+    if token.type == "COMPARE" and "COMPARE" not in acceptable:
+        return " (comparisons appear only in a condition after 'where')"
+    if token.type == "NAME" and _STATEMENT_START <= acceptable:
+        return did_you_mean(str(token), _STATEMENT_WORDS)
+    if token.type != "NAME" and _keyword(str(token)) and acceptable == {"NAME"}:
+        return f" ('{token}' is a reserved word)"
+    return ""
 
 
 def _acceptable(error: lark.exceptions.UnexpectedInput) -> set[str]:
@@ -116,9 +148,15 @@ def _acceptable(error: lark.exceptions.UnexpectedInput) -> set[str]:
 # Terminals that can start an expression; where all of these are expected, say so in a word.
 _EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "MINUS", "PLUS"}
 _OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POW"}
+# Terminals that can start a statement, and the words they stand for.
+_STATEMENT_START = {"LET", "PARAM", "DOMAIN", "FIELD", "EQ_KIND", "MINIMIZE", "DATA", "EXACT", "SET"}
+_STATEMENT_WORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data",
+                    "exact", "set")
 
 
 def _summarize(expected: set[str]) -> set[str]:
+    if _STATEMENT_START <= expected:  # between statements: separators go without saying
+        expected = (expected - _STATEMENT_START - {"SEMICOLON", "_NL", "$END"}) | {"a statement"}
     if {"NAME", "NUMBER", "LPAR"} <= expected:
         expected = (expected - _EXPRESSION_START) | {"an expression"}
     if _OPERATORS <= expected:
@@ -129,6 +167,8 @@ def _summarize(expected: set[str]) -> set[str]:
 def _describe(terminal: str) -> str:
     if terminal in ("an expression", "an operator"):
         return terminal
+    if terminal == "a statement":
+        return f"a statement ({', '.join(_STATEMENT_WORDS)})"
     if terminal in _TERMINAL_NAMES:
         return _TERMINAL_NAMES[terminal]
     for definition in _parser().terminals:

@@ -25,11 +25,14 @@ def compile_text(text: str, filename: str = "<spec>",
     """Compile program text; ``overrides`` are option values as `set` would take them."""
     program = parse(text, filename)
     problem = analyze(program, override_statements(overrides or {}))
-    plan = derivatives.plan(problem)
     try:
+        plan = derivatives.plan(problem)
         source = codegen.generate(problem, plan)
     except SpecError as error:
         raise error.located(text, filename) from None
+    except RecursionError:  # analysis and the parser's nesting limit should keep this away
+        raise SpecError("expression nested too deeply to generate code").located(
+            text, filename) from None
     return Compiled(problem, plan, source)
 
 
