@@ -64,7 +64,8 @@ def engd(damping: float = 1e-10, adaptive: bool = True) -> optax.GradientTransfo
     ``update(updates, state, params, *, residual_fn, jacobian_fn, value_fn)``:
     ``residual_fn(params)`` is the weighted residual vector r (M,) with loss |r|²,
     ``jacobian_fn(params)`` its Jacobian (M, P) in `ravel_pytree` order, ``value_fn(params)``
-    the loss to line-search on; ``updates`` is ignored. Returns the parameter update (zero when
+    the loss to line-search on, and ``value`` its value at ``params`` where the caller has it;
+    ``updates`` is ignored. Returns the parameter update (zero when
     no step length lowers the loss) and the new state.
     """
     def init(params) -> EngdState:
@@ -72,7 +73,7 @@ def engd(damping: float = 1e-10, adaptive: bool = True) -> optax.GradientTransfo
         return EngdState(jnp.asarray(True), jnp.asarray(0.0, dtype), jnp.asarray(damping, dtype))
 
     def update(updates, state, params, *, residual_fn: Callable, jacobian_fn: Callable,
-               value_fn: Callable, **extra):
+               value_fn: Callable, value: jax.Array | None = None, **extra):
         del updates, extra
         theta, unravel = ravel_pytree(params)
         residual = residual_fn(params)
@@ -82,7 +83,7 @@ def engd(damping: float = 1e-10, adaptive: bool = True) -> optax.GradientTransfo
         losses = jax.vmap(lambda a: value_fn(unravel(theta - a * direction)))(sizes)
         losses = jnp.where(jnp.isfinite(losses), losses, jnp.inf)
         best = jnp.argmin(losses)
-        current = value_fn(params)
+        current = value_fn(params) if value is None else value
         accepted = losses[best] < current
         size = jnp.where(accepted, sizes[best], 0.0)
         if adaptive:

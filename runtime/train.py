@@ -82,7 +82,7 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
             elif phase.name == "engd":
                 value = loss(carry.params)
                 updates, state = transform.update(
-                    carry.params, carry.state, carry.params, value_fn=loss,
+                    carry.params, carry.state, carry.params, value_fn=loss, value=value,
                     residual_fn=lambda p: problem.residual_vector(p, batch),
                     jacobian_fn=lambda p: problem.residual_jacobian(p, batch))
             else:
