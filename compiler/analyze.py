@@ -550,7 +550,7 @@ class _Analysis:
 
 def _text(program: s.Program, span: Span) -> str:
     """The source text of a span (single line: up to its end; else the first line)."""
-    line = program.source.splitlines()[span.line - 1]
+    line = program.source.split("\n")[span.line - 1]  # lines as the parser counts them
     end = span.end_column - 1 if span.end_line == span.line and span.end_column else len(line)
     return " ".join(line[span.column - 1:end].split())
 

@@ -60,10 +60,10 @@ class SpecError(Exception):
         head = f"{where}:{self.span.line}:{self.span.column}: error: {self.reason}"
         if self.source is None:
             return head
-        lines = self.source.splitlines()
+        lines = self.source.split("\n")  # as the parser counts lines (not at \f or \r alone)
         if not 1 <= self.span.line <= len(lines):
             return head
-        text = lines[self.span.line - 1].expandtabs(1)
+        text = lines[self.span.line - 1].rstrip("\r").expandtabs(1)
         width = 1
         if self.span.end_line == self.span.line and self.span.end_column:
             width = max(1, self.span.end_column - self.span.column)

@@ -33,6 +33,7 @@ RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(OPERATORS) | 
 
 # Exponents beyond this make numbers no float can hold; refuse them before building them.
 _MAX_EXPONENT = 400
+_SMALLEST = sympy.Rational(1, 10 ** _MAX_EXPONENT)
 # Nested forward mode costs 2**order evaluations for one partial of this order.
 MAX_DERIVATIVE_ORDER = 8
 # SymPy expands u^n term by term when it asks whether sinh(u^n) is real, and computes a
@@ -185,18 +186,18 @@ class Translator:
         if isinstance(left, Vector) or isinstance(right, Vector):
             return _vector_arithmetic(node, left, right)
         if node.op == "+":
-            return left + right
+            return _in_range(left + right, node)
         if node.op == "-":
-            return left - right
+            return _in_range(left - right, node)
         if node.op == "*":
-            return left * right
+            return _in_range(left * right, node)
         if node.op == "/":
             if right == 0:
                 raise SpecError("division by zero", node.right.span)
-            return left / right
+            return _in_range(left / right, node)
         if left.is_number and right.is_Number and _too_large(left, right):
             raise SpecError("number out of range", node.span)
-        if right.is_Number and left not in (0, 1, -1):
+        if right.is_Rational and left not in (0, 1, -1):
             limit, of = ((_MAX_POWER_OF_NUMBER, "") if left.is_number
                          else (_MAX_POWER, " on a coordinate or field"))
             if abs(right) > limit:
@@ -230,11 +231,10 @@ class Translator:
         if name in FUNCTIONS:
             (argument,) = self._arguments(node, 1)
             value = self.scalar(argument)
-            try:
+            try:  # SymPy itself fails on some extreme constants: atan(tan(1e300))
                 result = FUNCTIONS[name](value)
-            except (TypeError, AttributeError):  # SymPy fails to compare a huge constant,
-                raise SpecError(f"cannot evaluate {name} of this argument",  # atan(tan(1e300))
-                                node.span) from None
+            except (TypeError, AttributeError, ValueError):
+                raise SpecError(f"cannot evaluate {name} of this argument", node.span) from None
             return _real(result, node, f"{name}({value})")
         operator = getattr(self, "_op_" + name, None)
         if operator is not None:
@@ -329,7 +329,7 @@ class Translator:
         vector = self.value(argument)
         if not isinstance(vector, Vector):
             raise SpecError("norm takes a vector", argument.span)
-        return sympy.sqrt(sum(v ** 2 for v in vector.items))
+        return sympy.sqrt(_in_range(sum(v ** 2 for v in vector.items), node))
 
     def _op_integral(self, node: s.Call) -> sympy.Expr:
         if self.scope.integral is None:
@@ -347,7 +347,7 @@ class Translator:
         return directional(expr, coords, list(self.scope.normals.values()))
 
 
-def _too_large(base: sympy.Number, exponent: sympy.Number) -> bool:
+def _too_large(base: sympy.Expr, exponent: sympy.Number) -> bool:
     """Whether ``base ** exponent`` lies beyond floating point (checked before SymPy tries to
     compute it exactly, which for 2^1e9 would not end)."""
     try:
@@ -357,6 +357,14 @@ def _too_large(base: sympy.Number, exponent: sympy.Number) -> bool:
     if magnitude in (0.0, 1.0):
         return False
     return abs(float(exponent) * math.log10(magnitude)) > _MAX_EXPONENT
+
+
+def _in_range(value: sympy.Expr, node: s.Expr) -> sympy.Expr:
+    """``value``, refused when it is a number beyond floating point (``1e300*1e300``): SymPy
+    would go on computing with it exactly, at a growing cost."""
+    if value.is_Rational and value != 0 and not _SMALLEST <= abs(value) <= sys.float_info.max:
+        raise SpecError("number out of range", node.span)
+    return value
 
 
 def _real(value: sympy.Expr, node: s.Expr, shown: str) -> sympy.Expr:

@@ -149,7 +149,8 @@ def _acceptable(error: lark.exceptions.UnexpectedInput) -> set[str]:
 _EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "MINUS", "PLUS"}
 _OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POW"}
 # Terminals that can start a statement, and the words they stand for.
-_STATEMENT_START = {"LET", "PARAM", "DOMAIN", "FIELD", "EQ_KIND", "MINIMIZE", "DATA", "EXACT", "SET"}
+_STATEMENT_START = {"LET", "PARAM", "DOMAIN", "FIELD", "EQ_KIND", "MINIMIZE", "DATA", "EXACT",
+                    "SET"}
 _STATEMENT_WORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data",
                     "exact", "set")
 
