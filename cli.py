@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .compiler import derivatives, ir
 from .compiler.errors import SpecError
-from .compiler.pipeline import Compiled, compile_text, parse_assignment
+from .compiler.pipeline import Compiled, compile_text, parse_assignment, read_source
 
 
 class InputError(Exception):
@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _compiled(spec: Path, assignments: list[str]) -> Compiled:
     overrides = dict(parse_assignment(a) for a in assignments)
-    return compile_text(spec.read_text(), str(spec), overrides)
+    return compile_text(read_source(spec), str(spec), overrides)
 
 
 def _check(args) -> int:
@@ -127,7 +127,7 @@ def _train(args) -> int:
     from .runtime.train import train
 
     overrides = dict(parse_assignment(a) for a in args.set)
-    problem = Problem.from_text(args.spec.read_text(), str(args.spec), overrides)
+    problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
     result = train(problem, progress=not args.quiet)
     directory = args.output or Path("runs") / problem.name
     save_run(result, directory)

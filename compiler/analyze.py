@@ -14,7 +14,7 @@ from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
 from .expressions import MAX_DERIVATIVE_ORDER, RESERVED, Scope, Translator, constant
 from .tables import read_table
-from .options import integer, literal, model as read_model, options as read_options
+from .options import MAX_POINTS, integer, literal, model as read_model, options as read_options
 
 _BOUNDARY = "boundary"
 # What SymPy gives for an undefined or infinite value (the derivative of 0^y, say).
@@ -364,7 +364,7 @@ class _Analysis:
                 if weight < 0:
                     raise SpecError("weight must not be negative", keyword.value.span)
             elif name == "points":
-                points = integer(keyword.value, "points")
+                points = integer(keyword.value, "points", maximum=MAX_POINTS)
             else:
                 raise SpecError(f"unknown term option '{name}'"
                                 f"{did_you_mean(name, ('weight', 'points'))}; use weight=... or "

@@ -37,10 +37,21 @@ def literal(node: s.Expr) -> float:
     raise SpecError("expected a number", node.span)
 
 
-def integer(node: s.Expr, what: str, minimum: int = 1) -> int:
+# Upper bounds: beyond these a value is a typo (or would only end in an out-of-memory crash
+# minutes later), so it is refused at its line.
+MAX_POINTS = 10_000_000
+MAX_STEPS = 100_000_000
+MAX_WIDTH = 65_536
+MAX_LAYERS = 64
+MAX_SEED = 2**32 - 1
+
+
+def integer(node: s.Expr, what: str, minimum: int = 1, maximum: int | None = None) -> int:
     value = literal(node)
     if value != int(value) or value < minimum:
         raise SpecError(f"{what} must be an integer >= {minimum}, got {value:g}", node.span)
+    if maximum is not None and value > maximum:
+        raise SpecError(f"{what} must be at most {maximum:,}, got {value:,.0f}", node.span)
     return int(value)
 
 
@@ -84,7 +95,10 @@ def model(node: s.Expr) -> ir.Model:
         value = keywords["hidden"].value
         if not isinstance(value, s.Vector):
             raise SpecError("hidden must be a list of layer widths, e.g. [32, 32]", value.span)
-        hidden = tuple(integer(item, "a layer width") for item in value.items)
+        if len(value.items) > MAX_LAYERS:
+            raise SpecError(f"at most {MAX_LAYERS} hidden layers, got {len(value.items)}",
+                            value.span)
+        hidden = tuple(integer(item, "a layer width", maximum=MAX_WIDTH) for item in value.items)
     activation = (word(keywords["activation"].value, ACTIVATIONS, "activation")
                   if "activation" in keywords else default.activation)
     output = (word(keywords["output"].value, ACTIVATIONS, "output")
@@ -104,7 +118,7 @@ def phase(node: s.Expr) -> ir.Phase:
         raise SpecError(f"optimizer '{name}' is not implemented yet", node.span)
     defaults = OPTIMIZERS[name]
     keywords = _keywords(node, defaults) if isinstance(node, s.Call) else {}
-    steps = (integer(keywords["steps"].value, "steps", minimum=0) if "steps" in keywords
+    steps = (integer(keywords["steps"].value, "steps", minimum=0, maximum=MAX_STEPS) if "steps" in keywords
              else int(defaults["steps"]))
     settings = []
     for key, default in defaults.items():
@@ -129,13 +143,14 @@ def _single(statement: s.SetOption) -> s.Expr:
 
 
 _READERS: Mapping[str, Callable[[s.SetOption], object]] = {
-    "points": lambda st: integer(_single(st), "points"),
-    "boundary_points": lambda st: integer(_single(st), "boundary_points"),
+    "points": lambda st: integer(_single(st), "points", maximum=MAX_POINTS),
+    "boundary_points": lambda st: integer(_single(st), "boundary_points", maximum=MAX_POINTS),
     "sampler": lambda st: word(_single(st), SAMPLERS, "sampler"),
-    "resample_every": lambda st: integer(_single(st), "resample_every", minimum=0),
+    "resample_every": lambda st: integer(_single(st), "resample_every", minimum=0,
+                                              maximum=MAX_STEPS),
     "optimizer": lambda st: tuple(phase(v) for v in st.values),
     "precision": lambda st: word(_single(st), PRECISIONS, "precision"),
-    "seed": lambda st: integer(_single(st), "seed", minimum=0),
+    "seed": lambda st: integer(_single(st), "seed", minimum=0, maximum=MAX_SEED),
     "model": lambda st: model(_single(st)),
 }
 OPTION_NAMES = tuple(_READERS)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping
 
 from . import codegen, derivatives, ir
 from . import syntax as s
 from .analyze import analyze
-from .errors import SpecError
+from .errors import Span, SpecError
 from .options import options as read_options
 from .parse import parse
 
@@ -34,6 +35,22 @@ def compile_text(text: str, filename: str = "<spec>",
         raise SpecError("expression nested too deeply to generate code").located(
             text, filename) from None
     return Compiled(problem, plan, source)
+
+
+def read_source(path: str | Path) -> str:
+    """A program's text, read as UTF-8. A file that is not UTF-8 is a `SpecError` at the first
+    byte that does not decode (a ``.pde`` file is text; binaries and Latin-1 files end here)."""
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[:error.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise SpecError(f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be "
+                        f"decoded (save it as UTF-8)", Span(line, column),
+                        filename=str(path)) from None
 
 
 def override_statements(overrides: Mapping[str, object]) -> list[s.SetOption]:

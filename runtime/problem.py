@@ -18,7 +18,7 @@ from jax.flatten_util import ravel_pytree
 
 from ..compiler import ir
 from ..compiler.errors import SpecError
-from ..compiler.pipeline import Compiled, compile_text
+from ..compiler.pipeline import Compiled, compile_text, read_source
 from . import geometry, networks
 
 Params = dict  # {"fields": {name: layers}, "params": {name: scalar}}
@@ -226,7 +226,7 @@ def _coordinate_bounds(problem: ir.Problem, coords: tuple[str, ...]) -> tuple[np
 def compile_file(path: str | Path, **overrides) -> Problem:
     """Compile a `.pde` file; keyword arguments override its `set` options."""
     path = Path(path)
-    return Problem.from_text(path.read_text(), str(path), overrides)
+    return Problem.from_text(read_source(path), str(path), overrides)
 
 
 def compile_source(text: str, name: str = "spec", **overrides) -> Problem:

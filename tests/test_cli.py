@@ -105,6 +105,16 @@ def test_check_missing_file(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["check", "compile", "train"])
+def test_file_not_utf8_is_located(tmp_path, capsys, command):
+    spec = tmp_path / "latin1.pde"
+    spec.write_bytes("field u(x)\n# café\n".encode("latin-1"))
+    status, out, err = run([command, spec], capsys)
+    assert status == 1
+    assert "latin1.pde:2:6: error: the file is not UTF-8 text: byte 0xe9" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["check"], ["eval", "only-one-arg"],
                                   ["compile", "x.pde", "--emit", "bogus"]])
 def test_usage_errors_exit_2(argv, capsys):
