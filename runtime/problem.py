@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
+from sympy.core.function import AppliedUndef
 
 from ..compiler import ir
 from ..compiler.errors import SpecError
@@ -181,9 +182,21 @@ class Problem:
         return None if function is None else jax.jit(jax.vmap(function))
 
     def field_domain(self, name: str) -> ir.Domain:
-        """The domain on which field ``name`` is reported: the first one with its coordinates."""
+        """The domain on which field ``name`` is reported (errors, plots): that of the first
+        interior term (`pde`, `minimize ... in D`) that contains the field, else of the first
+        interior term over its coordinates, else the first declared domain with them.
+
+        Not simply the first declared domain: in ``domain L = Square - Hole`` the equations
+        hold in L, and Square is only a building block."""
         f = self._field(name)
-        return next(d.domain for d in self.ir.domains if set(f.coords) <= set(d.domain.coords))
+        wanted = set(f.coords)
+        interior = [t for t in self.ir.terms if t.region is not None
+                    and not t.region.on_boundary and wanted <= set(t.region.coords)]
+        uses = [t for t in interior
+                if any(a.func.__name__ == f.name for a in t.residual.atoms(AppliedUndef))]
+        for term in uses + interior:
+            return term.region.domain
+        return next(d.domain for d in self.ir.domains if wanted <= set(d.domain.coords))
 
     def _field(self, name: str) -> ir.Field:
         for f in self.ir.fields:

@@ -323,3 +323,21 @@ def test_loss_becoming_nan_keeps_the_last_finite_params():
     assert _finite(result.params)
     # the kept parameters are the last ones whose training loss was finite
     assert math.isfinite(result.metrics["loss"])
+
+
+def test_errors_are_measured_where_the_equations_hold():
+    """In `domain L = Square - Hole` the errors (and plots) are over L, not over the first
+    declared domain: against an exact solution that is zero on L and not in the hole, the zero
+    field has no error."""
+    from pinnc.runtime.train import field_errors
+    problem = pinnc.compile_source(
+        "domain Square = box(x in [0, 2], y in [0, 2])\n"
+        "domain L = Square - box(x in [1, 2], y in [1, 2])\n"
+        "field u(x, y)\n"
+        "pde lap(u) = 0 in L\n"
+        "bc u = 0 on boundary(L)\n"
+        "exact u = (x - 1 + abs(x - 1))*(y - 1 + abs(y - 1))\n", "hole")
+    assert problem.field_domain("u").op == "difference"
+    zero = jax.tree.map(jnp.zeros_like, problem.init(jax.random.key(0)))
+    errors = field_errors(problem, zero)
+    assert errors["u"]["max_abs"] == 0.0 and errors["u"]["rel_l2"] == 0.0
