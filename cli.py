@@ -94,10 +94,7 @@ def summary(compiled: Compiled, name: str) -> str:
         lines.append(f"  param {p.name} = {p.init:g}")
     for term in problem.terms:
         plan = compiled.plan.term(term.label)
-        needs = "; ".join(", ".join(
-            [derivatives.partial_name(f.field, m) for m in f.needed]
-            + [derivatives.directional_name(f.field, n, k) for k, n in enumerate(f.directional)])
-            for f in plan.fields)
+        needs = "; ".join(", ".join(f.needs()) for f in plan.fields)
         lines.append(f"  term {term.label}: {term.source}")
         measured = f" at {len(term.data.values)} measured points" if term.data is not None else ""
         lines.append(f"    needs {needs}{measured}")
