@@ -24,7 +24,8 @@ VERSION = "0.1.0"
 # Module-level names of the generated code that a user's name must not shadow.
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
-                 "_with_tangents", "_integral", "TERM_RESIDUALS", "_laplacian", "folx"}
+                 "_with_tangents", "_integral", "TERM_RESIDUALS", "_laplacian", "folx", "_taylor",
+                 "_taylor_series"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
 
@@ -78,6 +79,15 @@ def _laplacian(f, p, along):
 '''
 
 
+_TAYLOR = '''\
+def _taylor(f, p, axis, order):
+    """f(p) and its derivatives along coordinate `axis` up to `order`, in one Taylor-mode pass."""
+    direction = jnp.zeros_like(p).at[axis].set(1)
+    series = _taylor_series(f, p, direction[None], order)[0]
+    return tuple(series[k] for k in range(order + 1))
+'''
+
+
 _INTEGRAL = '''\
 def _integral(integrand, entry):
     """The Monte Carlo estimate of an integral: the region's measure times the mean of the
@@ -101,6 +111,10 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
     if any(f.laplacians for t in plan.terms for f in t.fields):
         blocks.append(_LAPLACIAN)
         header_imports = "import folx\n"
+    if any(f.taylor for t in plan.terms for f in t.fields):
+        blocks.append(_TAYLOR)
+        header_imports += ("from pinnc.runtime.taylor import directional_derivatives as "
+                           "_taylor_series\n")
     if integrands:
         blocks.append(_INTEGRAL)
     batched = {term.label: _identifier(f"{term.label}_residuals", taken) for term in problem.terms}
@@ -196,6 +210,7 @@ def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str
     partials = {}
     for field_plan in plan.fields:
         lines += _laplacian_lines(expr, field_plan, coords, taken, partials)
+        lines += _taylor_lines(expr, field_plan, coords, taken, partials)
         lines += _field_lines(expr, field_plan, coords, taken, partials)
         lines += _directional_lines(expr, field_plan, coords, taken, partials, names)
     for node in field_nodes(expr):
@@ -262,6 +277,23 @@ def _laplacian_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str
         along = ", ".join(str(coords.index(c)) for c in p.coords)
         trailing = "," if len(p.coords) == 1 else ""
         lines.append(f"    {', '.join(targets)} = _laplacian({call}, p, ({along}{trailing}))")
+    return lines
+
+
+def _taylor_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str]:
+    """One line per Taylor-mode pass: the field and its derivatives along one coordinate."""
+    call = _field_call(expr, plan.field, coords)
+    lines = []
+    for p in plan.taylor:
+        targets = []
+        for index in p.outputs:
+            if index is None:
+                targets.append("_")
+            else:
+                partials[(plan.field, index)] = _identifier(partial_name(plan.field, index), taken)
+                targets.append(partials[(plan.field, index)])
+        lines.append(f"    {', '.join(targets)} = _taylor({call}, p, {coords.index(p.coord)}, "
+                     f"{p.order})")
     return lines
 
 

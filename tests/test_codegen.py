@@ -146,3 +146,40 @@ def test_minimize_term_value_is_measure_times_mean():
     expected = 4.0 * np.mean(np.asarray(POINTS[:, 0]) ** 2)
     assert float(values["minimize1"]) == pytest.approx(expected)
     assert float(module.loss({"u": u}, {}, batch)) == pytest.approx(2 * expected)
+
+
+# --- strategies chosen by the derivative plan ----------------------------------------------------
+
+def _plan_of(source: str, label: str = "pde1"):
+    from pinnc.compiler.pipeline import compile_text
+    compiled = compile_text(source, "case.pde")
+    return compiled.plan.term(label).fields[0], compiled
+
+
+def test_laplacian_sum_becomes_one_forward_laplacian_pass():
+    field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1], t in [0, 1])\n"
+                               "field u(x, y, t)\npde Dt(u) = 0.1*lap(u) + u*Dx(u) + Dxy(u) in O\n")
+    (lap,) = field.laplacians
+    assert lap.coords == ("x", "y") and lap.value and lap.gradient == (("x",), None)
+    assert [c.directions for c in field.chains] == [("x", "y"), ("t",)]
+    assert "_laplacian(fields['u'], p, (0, 1))" in compiled.source
+    assert field.needs() == ["u", "u_t", "u_x", "u_xx", "u_xy", "u_yy"]
+
+
+def test_unequal_coefficients_are_not_a_laplacian():
+    field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
+                        "pde Dxx(u) + 2*Dyy(u) = 0 in O\n")
+    assert not field.laplacians and len(field.chains) == 2
+
+
+def test_high_pure_orders_take_taylor_mode_and_mixed_ones_chains():
+    field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
+                               "pde Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u) + Dxx(u) = 0 in O\n")
+    assert [(p.coord, p.order) for p in field.taylor] == [("x", 4), ("y", 4)]
+    assert field.taylor[0].outputs == (None, None, ("x", "x"), None, ("x",) * 4)
+    assert [c.directions for c in field.chains] == [("x", "x", "y", "y")]
+    assert "from pinnc.runtime.taylor import directional_derivatives" in compiled.source
+    # second order stays with chains
+    field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
+                        "pde Dxx(u) + u*Dxy(u) = 0 in O\n")
+    assert not field.taylor
