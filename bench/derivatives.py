@@ -1,0 +1,220 @@
+"""The cost of residual derivatives: pinnc's generated code against hand-written JAX.
+
+    python bench/derivatives.py [--cases poisson2d,burgers,...] [--widths 64,128]
+                                [--precisions float32,float64] [--points 4096] [--repeats 3]
+
+For each case, network width (4 hidden tanh layers) and precision, the time of one jitted
+loss-and-parameter-gradient (``jax.value_and_grad`` of the mean squared residual at the points,
+steady state: the best of ``--repeats`` runs after a warm-up) for:
+
+- ``pinnc``: the generated module's residual function for the case's one `pde` term;
+- ``nested``: one chain of nested ``jax.jvp`` per partial derivative (what a careful user writes);
+- ``hessian``: ``jax.hessian`` of the network at the point (its diagonal or entries for second
+  order; ``jax.jacfwd`` of it for third and fourth order);
+- ``jet``: ``jax.experimental.jet`` along coordinate axes: one jet of the needed order per pure
+  derivative (vmapped over axes for a Laplacian); a mixed partial is a jet along one axis of a
+  jet (or JVP) along the other;
+- ``floor``: the loss ``mean(u**2)`` of the network alone, forward only (no derivative in x).
+
+Every implementation uses the same network function (`Problem.field_functions`) and
+parameters; residuals are checked to agree with pinnc's before timing. Ratios: pinnc / best
+baseline, and pinnc / floor. For 100-D the compiled programs' temporary memory is printed too
+(XLA's `memory_analysis`, the peak working set of the loss and gradient on this backend).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import jet
+
+import pinnc
+
+
+def _lap(coords):
+    return {"pde": "lap(u)", "terms": [(1.0, (i, i)) for i in range(len(coords))], "u": 0.0}
+
+
+def _coords(n):
+    return [f"x{i}" for i in range(1, n + 1)]
+
+
+# case -> coordinates, the pde's left side, and the residual as sum(c * partial) [+ u*partial]
+CASES = {
+    "poisson2d": dict(coords=["x", "y"], **_lap("xy")),
+    "poisson5d": dict(coords=_coords(5), **_lap(_coords(5))),
+    "poisson20d": dict(coords=_coords(20), **_lap(_coords(20))),
+    "poisson100d": dict(coords=_coords(100), **_lap(_coords(100))),
+    "burgers": dict(coords=["x", "t"], pde="Dt(u) + u*Dx(u) - 0.01/pi*Dxx(u)",
+                    terms=[(1.0, (1,)), (-0.01 / math.pi, (0, 0))], u=(0,)),
+    "dxxy": dict(coords=["x", "y"], pde="Dxxy(u)", terms=[(1.0, (0, 0, 1))], u=0.0),
+    "biharmonic": dict(coords=["x", "y"], pde="Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)",
+                       terms=[(1.0, (0, 0, 0, 0)), (2.0, (0, 0, 1, 1)), (1.0, (1, 1, 1, 1))],
+                       u=0.0),
+}
+
+
+# --- hand-written derivative engines: partial(f, q, index) -----------------------------------------
+
+def nested_partial(f, q, index):
+    g = f
+    for i in index:
+        e = jnp.zeros_like(q).at[i].set(1)
+        g = (lambda g, e: lambda r: jax.jvp(g, (r,), (e,))[1])(g, e)
+    return g(q)
+
+
+def hessian_partial(f, q, index, cache):
+    order = len(index)
+    if order == 1:
+        key = 1
+        if key not in cache:
+            cache[key] = jax.grad(f)(q)
+        return cache[key][index]
+    if order not in cache:
+        g = jax.hessian(f)
+        for _ in range(order - 2):
+            g = jax.jacfwd(g)
+        cache[order] = g(q)
+    return cache[order][index]
+
+
+def _jet_axis(f, q, axis, order):
+    e = jnp.zeros_like(q).at[axis].set(1)
+    series = [e] + [jnp.zeros_like(q)] * (order - 1)
+    _, out = jet.jet(f, (q,), (series,))
+    return out[order - 1]
+
+
+def jet_partial(f, q, index):
+    counts = {i: index.count(i) for i in sorted(set(index))}
+    axes = list(counts)
+    g = f
+    for axis in axes[1:]:  # inner jets along the other axes, the outer one along the first
+        g = (lambda g, a, k: lambda r: _jet_axis(g, r, a, k))(g, axis, counts[axis])
+    return _jet_axis(g, q, axes[0], counts[axes[0]])
+
+
+def residual_with(engine, case):
+    def residual(f, q):
+        if engine == "hessian":
+            cache = {}
+            partial = lambda index: hessian_partial(f, q, tuple(index), cache)
+        else:
+            partial = {"nested": nested_partial, "jet": jet_partial}[engine]
+            partial = (lambda p: lambda index: p(f, q, tuple(index)))(partial)
+        if case["pde"] == "lap(u)" and engine == "hessian":
+            total = jnp.trace(jax.hessian(f)(q))
+        elif case["pde"] == "lap(u)" and engine == "jet":
+            total = jnp.sum(jax.vmap(lambda a: _jet_axis(f, q, a, 2))(jnp.arange(q.shape[0])))
+        else:
+            total = sum(c * partial(index) for c, index in case["terms"])
+        if case["u"] != 0.0:  # u * partial
+            total = total + f(q) * partial(case["u"])
+        return total
+    return residual
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+def best_time(function, args, repeats):
+    jax.block_until_ready(function(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(function(*args))
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run_case(name, width, precision, points, repeats, memory):
+    case = CASES[name]
+    coords = case["coords"]
+    source = ("domain O = box(" + ", ".join(f"{c} in [0, 1]" for c in coords) + ")\n"
+              f"field u({', '.join(coords)})\npde {case['pde']} = 0 in O\n"
+              f"set model = mlp(hidden=[{width}, {width}, {width}, {width}])\n"
+              f"set precision = {precision}\n")
+    problem = pinnc.compile_source(source, name)
+    params = problem.init(jax.random.key(0))
+    dtype = problem.dtype
+    X = jnp.asarray(np.random.default_rng(0).uniform(0, 1, (points, len(coords))), dtype)
+    term = problem.module.TERM_RESIDUALS["pde1"]
+
+    def pinnc_residuals(params, X):
+        return term(problem.field_functions(params), params["params"], {"points": X})
+
+    def baseline(engine):
+        residual = residual_with(engine, case)
+        return lambda params, X: jax.vmap(
+            lambda q: residual(problem.field_functions(params)["u"], q))(X)
+
+    def floor(params, X):
+        return jax.vmap(problem.field_functions(params)["u"])(X)
+
+    implementations = {"pinnc": pinnc_residuals, "nested": baseline("nested"),
+                       "hessian": baseline("hessian"), "jet": baseline("jet"), "floor": floor}
+    check = X[:16]
+    reference = np.asarray(jax.jit(pinnc_residuals)(params, check))
+    agree = True
+    for key in ("nested", "hessian", "jet"):
+        values = np.asarray(jax.jit(implementations[key])(params, check))
+        tolerance = 1e-6 if precision == "float64" else 2e-2
+        agree &= bool(np.allclose(values, reference, rtol=tolerance,
+                                  atol=tolerance * np.abs(reference).max()))
+    times, memories = {}, {}
+    for key, residuals in implementations.items():
+        loss = lambda params, X, residuals=residuals: jnp.mean(residuals(params, X) ** 2)
+        step = jax.jit(jax.value_and_grad(loss))
+        if memory:
+            analysis = step.lower(params, X).compile().memory_analysis()
+            memories[key] = getattr(analysis, "temp_size_in_bytes", float("nan")) / 2 ** 20
+        times[key] = best_time(step, (params, X), repeats)
+    return times, memories, agree
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--widths", default="64,128")
+    parser.add_argument("--precisions", default="float32,float64")
+    parser.add_argument("--points", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    cases = args.cases.split(",")
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]}; cases are {', '.join(CASES)}")
+    print(f"# {len(jax.devices())} {jax.devices()[0].platform} device(s); {args.points} points; "
+          f"4 hidden tanh layers; loss + parameter gradient, best of {args.repeats}", flush=True)
+    print(f"{'case':12} {'width':>5} {'precision':9} {'pinnc ms':>9} {'nested':>9} {'hessian':>9} "
+          f"{'jet':>9} {'floor':>7} {'/best':>6} {'/floor':>7}  agree", flush=True)
+    memory_rows = []
+    for name in cases:
+        for width in map(int, args.widths.split(",")):
+            for precision in args.precisions.split(","):
+                memory = name == "poisson100d"
+                times, memories, agree = run_case(name, width, precision, args.points,
+                                                  args.repeats, memory)
+                ms = {k: 1e3 * v for k, v in times.items()}
+                best = min(ms["nested"], ms["hessian"], ms["jet"])
+                print(f"{name:12} {width:5d} {precision:9} {ms['pinnc']:9.1f} {ms['nested']:9.1f} "
+                      f"{ms['hessian']:9.1f} {ms['jet']:9.1f} {ms['floor']:7.1f} "
+                      f"{ms['pinnc'] / best:6.2f} {ms['pinnc'] / ms['floor']:7.1f}  "
+                      f"{'yes' if agree else 'NO'}", flush=True)
+                if memory:
+                    memory_rows.append((name, width, precision, memories))
+    if memory_rows:
+        print("\ntemporary memory of the compiled loss and gradient (MiB)")
+        print(f"{'case':12} {'width':>5} {'precision':9} {'pinnc':>9} {'nested':>9} {'hessian':>9} "
+              f"{'jet':>9} {'floor':>7}")
+        for name, width, precision, m in memory_rows:
+            print(f"{name:12} {width:5d} {precision:9} {m['pinnc']:9.1f} {m['nested']:9.1f} "
+                  f"{m['hessian']:9.1f} {m['jet']:9.1f} {m['floor']:7.1f}")
+
+
+if __name__ == "__main__":
+    main()
