@@ -241,13 +241,7 @@ def _field_lines(expr: sympy.Expr, plan: FieldPlan, coords: tuple[str, ...], tak
     call = _field_call(expr, plan.field, coords)
     lines = []
     for chain in plan.chains:
-        targets = []
-        for index in chain.outputs:
-            if index is None:
-                targets.append("_")
-            else:
-                partials[(plan.field, index)] = _identifier(partial_name(plan.field, index), taken)
-                targets.append(partials[(plan.field, index)])
+        targets = _targets(plan.field, chain.outputs, taken, partials)
         if not chain.directions:
             lines.append(f"    {targets[0]} = {call}(p)")
         else:
@@ -257,21 +251,25 @@ def _field_lines(expr: sympy.Expr, plan: FieldPlan, coords: tuple[str, ...], tak
     return lines
 
 
+def _targets(field: str, outputs, taken: set[str], partials: dict) -> list[str]:
+    """Names for the outputs of one derivative pass: ``_`` where an output is unused (None),
+    else a fresh name for the partial, recorded in ``partials``."""
+    targets = []
+    for index in outputs:
+        if index is None:
+            targets.append("_")
+        else:
+            partials[(field, index)] = _identifier(partial_name(field, index), taken)
+            targets.append(partials[(field, index)])
+    return targets
+
+
 def _laplacian_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str]:
     """One line per forward-Laplacian pass: value, partials along its coordinates, Laplacian."""
     call = _field_call(expr, plan.field, coords)
     lines = []
     for p in plan.laplacians:
-        targets = []
-        if p.value:
-            partials[(plan.field, ())] = _identifier(plan.field, taken)
-        targets.append(partials[(plan.field, ())] if p.value else "_")
-        for index in p.gradient:
-            if index is None:
-                targets.append("_")
-            else:
-                partials[(plan.field, index)] = _identifier(partial_name(plan.field, index), taken)
-                targets.append(partials[(plan.field, index)])
+        targets = _targets(plan.field, (() if p.value else None, *p.gradient), taken, partials)
         partials[p.node] = _identifier(laplacian_name(plan.field, p.node), taken)
         targets.append(partials[p.node])
         along = ", ".join(str(coords.index(c)) for c in p.coords)
@@ -285,13 +283,7 @@ def _taylor_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str]:
     call = _field_call(expr, plan.field, coords)
     lines = []
     for p in plan.taylor:
-        targets = []
-        for index in p.outputs:
-            if index is None:
-                targets.append("_")
-            else:
-                partials[(plan.field, index)] = _identifier(partial_name(plan.field, index), taken)
-                targets.append(partials[(plan.field, index)])
+        targets = _targets(plan.field, p.outputs, taken, partials)
         lines.append(f"    {', '.join(targets)} = _taylor({call}, p, {coords.index(p.coord)}, "
                      f"{p.order})")
     return lines
