@@ -25,7 +25,7 @@ VERSION = "0.1.0"
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
                  "_with_tangents", "_integral", "TERM_RESIDUALS", "_laplacian", "folx", "_taylor",
-                 "_taylor_series"}
+                 "_taylor_series", "SHARED_RESIDUALS"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
 
@@ -125,7 +125,15 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
                    for k in range(len(term.integrals))]
         blocks.append(_batched_function(term, functions[term.label], integrands,
                                         batched[term.label]))
-    blocks.append(_assembly(problem, functions, integrands, batched))
+    terms = {term.label: term for term in problem.terms}
+    shared = {}
+    for group in plan.shared:
+        name = _identifier("_".join(group.labels), taken)
+        shared[group.labels] = _identifier(f"{name}_residuals", taken)
+        blocks.append(_shared_function([terms[label] for label in group.labels], group.plan, name))
+        blocks.append(_shared_batched_function([terms[label] for label in group.labels], name,
+                                               shared[group.labels]))
+    blocks.append(_assembly(problem, functions, integrands, batched, shared))
     blocks += [_exact_function(problem, e, exact_names[e.field]) for e in formulas]
     entries = ", ".join(f"{e.field!r}: {exact_names[e.field]}" for e in formulas)
     blocks.append(f"EXACT = {{{entries}}}\n")
@@ -220,13 +228,18 @@ def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str
             names[node] = partials[node]
         else:
             names[node] = partials[(node.func.__name__, ())]
+    outputs = list(expr) if isinstance(expr, sympy.Tuple) else [expr]
     try:
-        body = to_jax(expr, names)
+        bodies = [to_jax(output, names) for output in outputs]
     except UnprintableError as error:
         raise SpecError(f"cannot generate code: {error}", span) from None
-    shown = expr.xreplace({symbol: sympy.Symbol(text) for symbol, text in special.items()})
-    lines.append(f"    # {sympy.sstr(shown)}")
-    lines.append(f"    return {body}")
+    for output in outputs:
+        shown = output.xreplace({symbol: sympy.Symbol(text) for symbol, text in special.items()})
+        lines.append(f"    # {sympy.sstr(shown)}")
+    if isinstance(expr, sympy.Tuple):
+        lines.append(f"    return ({', '.join(bodies)},)")
+    else:
+        lines.append(f"    return {bodies[0]}")
     return "\n".join(lines) + "\n"
 
 
@@ -315,15 +328,54 @@ def _field_call(expr, field: str, coords) -> str:
     return f"(lambda q: fields[{field!r}](q[jnp.array({list(positions)})]))"
 
 
+def _shared_function(terms: list[ir.Term], plan: TermPlan, function: str) -> str:
+    """The residuals of terms sharing points, at one point, with each derivative taken once."""
+    doc = "; ".join(_docstring(term) for term in terms)
+    special, extra = {}, []
+    if any(term.uses_normals for term in terms):
+        special.update({ir.normal_symbol(c): f"normal[{i}]" for i, c in enumerate(plan.coords)})
+        extra.append("normal")
+    return _point_function(function, doc, plan.expr, plan.coords, plan, terms[0].span, extra,
+                           special)
+
+
+def _shared_batched_function(terms: list[ir.Term], function: str, name: str) -> str:
+    labels = ", ".join(term.label for term in terms)
+    mapped = [("p", 'entry["points"]')]
+    if any(term.uses_normals for term in terms):
+        mapped.append(("normal", 'entry["normals"]'))
+    parameters = ", ".join(n for n, _ in mapped)
+    return (f"def {name}(fields, params, entry):\n"
+            f'    """{labels} at every point of their shared batch entry: a tuple of (N,) '
+            'residuals."""\n'
+            f"    return jax.vmap(lambda {parameters}: {function}(fields, params, {parameters}))"
+            f"({', '.join(source for _, source in mapped)})\n")
+
+
 def _assembly(problem: ir.Problem, functions: dict[str, str], integrands: dict,
-              batched: dict[str, str]) -> str:
+              batched: dict[str, str], shared: dict[tuple[str, ...], str]) -> str:
     value_lines = "".join(f"        {t.label!r}: {_term_value(t)},\n" for t in problem.terms)
     table = "".join(f"    {t.label!r}: {batched[t.label]},\n" for t in problem.terms)
+    shared_table = "".join(f"    {labels!r}: {name},\n" for labels, name in shared.items())
+    together = {label for labels in shared for label in labels}
+    lines = ["def residuals(fields, params, batch):",
+             '    """{label: (N,) residuals (lhs - rhs; the integrand of a minimize term) at its '
+             'points}.',
+             "    Terms sharing points (SHARED_RESIDUALS) are computed together, at the points of "
+             'the first."""',
+             "    r = {}"]
+    for labels, name in shared.items():
+        lines.append(f"    {', '.join(f'r[{label!r}]' for label in labels)} = "
+                     f"{name}(fields, params, batch[{labels[0]!r}])")
+    for term in problem.terms:
+        if term.label not in together:
+            lines.append(f"    r[{term.label!r}] = {batched[term.label]}(fields, params, "
+                         f"batch[{term.label!r}])")
+    lines.append("    return r")
     return (
-        f"TERM_RESIDUALS = {{\n{table}}}\n\n\n"
-        "def residuals(fields, params, batch):\n"
-        '    """{label: (N,) residuals (lhs - rhs; the integrand of a minimize term) at its points}."""\n'
-        "    return {label: term(fields, params, batch[label]) for label, term in TERM_RESIDUALS.items()}\n\n\n"
+        f"TERM_RESIDUALS = {{\n{table}}}\n"
+        f"SHARED_RESIDUALS = {{\n{shared_table}}}\n\n\n"
+        + "\n".join(lines) + "\n\n\n"
         "def term_values(fields, params, batch):\n"
         '    """{label: mean square residual, or for a minimize term its integral estimate}."""\n'
         "    r = residuals(fields, params, batch)\n"

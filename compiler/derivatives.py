@@ -6,7 +6,9 @@ field the plan lists the partials the residual needs and the forward-mode *chain
 them: a chain of directions (v1, ..., vk) evaluated by k nested `jax.jvp`s yields the derivative
 along every subset of its directions at once (2**k values), so u, u_x and u_xx come from one
 chain (x, x). Chains are chosen greedily from the highest order down, and a partial is taken from
-the first chain that yields it, so each distinct partial is computed once per term.
+the first chain that yields it, so each distinct partial is computed once per term. Terms that
+share their points (`ir.Problem.point_sets`) get one merged plan besides their own (a
+`SharedPlan`), which the loss uses: a partial two equations need is computed once for both.
 
 Strategies, chosen per term and field by the cost rule below (measured by
 ``bench/derivatives.py``; the unit is one evaluation of the network's forward pass):
@@ -133,8 +135,18 @@ class TermPlan:
 
 
 @dataclass(frozen=True)
+class SharedPlan:
+    """The plan of several terms that share their points (`ir.Problem.point_sets`): ``plan``
+    covers every derivative any of them needs, each computed once, and its ``expr`` is the
+    `sympy.Tuple` of their residuals in the order of ``labels``."""
+    labels: tuple[str, ...]
+    plan: TermPlan
+
+
+@dataclass(frozen=True)
 class DerivativePlan:
     terms: tuple[TermPlan, ...]
+    shared: tuple[SharedPlan, ...] = ()
 
     def term(self, label: str) -> TermPlan:
         return next(t for t in self.terms if t.label == label)
@@ -142,13 +154,26 @@ class DerivativePlan:
 
 def plan(problem: ir.Problem) -> DerivativePlan:
     """The derivative plan of every term of a problem, and of every integrand inside one
-    (labelled as `integral_label` says)."""
+    (labelled as `integral_label` says), and the merged plan of each set of terms sharing
+    points."""
     plans = []
     for term in problem.terms:
         plans.append(_term_plan(term.label, term.residual, term.coords))
         plans += [_term_plan(integral_label(term.label, k), i.integrand, i.region.coords)
                   for k, i in enumerate(term.integrals)]
-    return DerivativePlan(tuple(plans))
+    terms = {t.label: t for t in problem.terms}
+    shared = []
+    for labels in problem.point_sets():
+        if len(labels) > 1:
+            together = sympy.Tuple(*[terms[label].residual for label in labels])
+            shared.append(SharedPlan(labels, _term_plan(shared_label(labels), together,
+                                                        terms[labels[0]].coords)))
+    return DerivativePlan(tuple(plans), tuple(shared))
+
+
+def shared_label(labels: tuple[str, ...]) -> str:
+    """The label of the merged plan of terms sharing points: ``pde1+pde2``."""
+    return "+".join(labels)
 
 
 def integral_label(label: str, index: int) -> str:
@@ -323,10 +348,14 @@ def _chains(needed: set[MultiIndex], coords: tuple[str, ...]) -> tuple[Chain, ..
 
 
 def describe(plan_: DerivativePlan) -> str:
-    """The plan as text, for ``pinnc compile --emit plan``."""
+    """The plan as text, for ``pinnc compile --emit plan``: each term's own plan, then the
+    merged plan of each set of terms sharing points (what the loss computes)."""
     lines = []
-    for term in plan_.terms:
-        lines.append(f"term {term.label} (points in {', '.join(term.coords)}):")
+    titled = [(f"term {t.label} (points in {', '.join(t.coords)}):", t) for t in plan_.terms]
+    titled += [(f"terms {', '.join(s.labels)} together (shared points in "
+                f"{', '.join(s.plan.coords)}):", s.plan) for s in plan_.shared]
+    for title, term in titled:
+        lines.append(title)
         for f in term.fields:
             lines.append(f"  field {f.field}: needs {', '.join(f.needs())}")
             for chain in f.chains:
@@ -368,6 +397,6 @@ def partial_name(field: str, index: MultiIndex) -> str:
     return f"{field}_{joiner.join(index)}"
 
 
-__all__ = ["plan", "integral_label", "describe", "directional_name", "laplacian_name",
+__all__ = ["plan", "integral_label", "shared_label", "SharedPlan", "describe", "directional_name", "laplacian_name",
            "needed_partials", "multi_index", "partial_name", "group_laplacians", "Laplacian",
            "DerivativePlan", "TermPlan", "FieldPlan", "LaplacianPass", "TaylorPass", "Chain"]

@@ -294,6 +294,26 @@ class Problem:
     options: Options
     source_text: str = field(repr=False, default="")
 
+    def point_sets(self) -> tuple[tuple[str, ...], ...]:
+        """The labels of the terms that share one set of points, in the order of the terms:
+        terms on the same region with the same number of points are sampled once, and their
+        residuals are computed together so that each derivative of a field is taken once for
+        all of them. A data term (its own measured points) or a term holding integrals keeps
+        its points to itself."""
+        sets: list[tuple[object, list[str]]] = []
+        for term in self.terms:
+            if term.data is not None or term.integrals:
+                sets.append((None, [term.label]))
+                continue
+            default = self.options.boundary_points if term.region.on_boundary else self.options.points
+            key = (term.region, term.points or default)
+            found = next((labels for k, labels in sets if k is not None and k == key), None)
+            if found is None:
+                sets.append((key, [term.label]))
+            else:
+                found.append(term.label)
+        return tuple(tuple(labels) for _, labels in sets)
+
     def field_named(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 

@@ -56,6 +56,7 @@ class Problem:
         self.dtype = jnp.float64 if self.options.precision == "float64" else jnp.float32
         self.module = load_module(self.source, self.ir.name)
         self._bounds = {f.name: _coordinate_bounds(self.ir, f.coords) for f in self.ir.fields}
+        self._terms = {term.label: term for term in self.ir.terms}
 
     @classmethod
     def from_text(cls, text: str, filename: str = "<spec>",
@@ -87,10 +88,16 @@ class Problem:
     def sample(self, key: jax.Array) -> Batch:
         """Collocation points for every term, drawn with the program's sampler: per label
         ``{"points": (N, d), "measure": ()}``, with ``"normals"`` (N, d) on boundaries,
-        ``"observed"`` (N,) for data, and ``"integral<k>"`` entries for integrals in a term."""
+        ``"observed"`` (N,) for data, and ``"integral<k>"`` entries for integrals in a term.
+        Terms on the same region with the same number of points share one entry
+        (`ir.Problem.point_sets`); the loss computes their residuals together."""
         rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2 ** 31 - 1)))
         batch = {}
+        sharing = {label: labels[0] for labels in self.ir.point_sets() for label in labels}
         for term in self.ir.terms:
+            if sharing[term.label] in batch:  # a term on the same points as an earlier one
+                batch[term.label] = batch[sharing[term.label]]
+                continue
             if term.data is not None:
                 batch[term.label] = {"points": jnp.asarray(term.data.points, self.dtype),
                                      "observed": jnp.asarray(term.data.values, self.dtype),
@@ -147,21 +154,27 @@ class Problem:
         integrals of its term), so rows come from reverse mode at single points under `vmap`:
         O(M·P), where `jax.jacrev` of the whole vector would cost O(M²·P)."""
         theta, unravel = ravel_pytree(params)
-        rows = []
-        for term in self.ir.terms:
-            entry = batch[term.label]
+        rows = {}
+        for labels in self.ir.point_sets():
+            entry = batch[labels[0]]
             per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
             shared = {k: v for k, v in entry.items() if k not in _PER_POINT}
-            residuals = self.module.TERM_RESIDUALS[term.label]
+            if len(labels) > 1:  # the terms' residuals together: one forward pass per point
+                residuals = self.module.SHARED_RESIDUALS[labels]
+            else:
+                single = self.module.TERM_RESIDUALS[labels[0]]
+                residuals = lambda *args, single=single: (single(*args),)
 
             def at_point(flat, point, residuals=residuals, shared=shared):
                 p = unravel(flat)
                 one = {**shared, **{k: v[None] for k, v in point.items()}}
-                return residuals(self.field_functions(p), p["params"], one)[0]
+                return jnp.stack([r[0] for r in residuals(self.field_functions(p), p["params"], one)])
 
-            scale = jnp.sqrt(term.weight / per_point["points"].shape[0])
-            rows.append(scale * jax.vmap(jax.grad(at_point), in_axes=(None, 0))(theta, per_point))
-        return jnp.concatenate(rows)
+            jacobians = jax.vmap(jax.jacrev(at_point), in_axes=(None, 0))(theta, per_point)
+            for k, label in enumerate(labels):
+                weight = self._terms[label].weight
+                rows[label] = jnp.sqrt(weight / per_point["points"].shape[0]) * jacobians[:, k]
+        return jnp.concatenate([rows[term.label] for term in self.ir.terms])
 
     def check_least_squares(self) -> None:
         """Raise `SpecError` unless every term is a mean square (what Gauss–Newton needs)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -138,3 +139,56 @@ def test_random_operators(terms):
             total = total + c * (f(q) * value if times_u else value)
         return total
     close(got, jax.vmap(reference)(points))
+
+
+# --- terms sharing points ---------------------------------------------------------------------
+
+SYSTEM = (box("xy") + "field u(x, y)\nfield v(x, y)\n"
+          "pde Dx(u)*Dy(v) + lap(u) = sin(x) in O\n"
+          "pde Dx(u) + Dyy(v) - u*v = 0 in O\n"
+          "pde Dy(v) = 1 in O with points=7\n"
+          "bc u = 0 on boundary(O)\nbc dn(v) = 0 on boundary(O)\n" + SMALL)
+
+
+def test_terms_on_the_same_points_are_sampled_once_and_computed_together():
+    problem = pinnc.compile_source(SYSTEM, "system", points=12, boundary_points=8)
+    assert problem.ir.point_sets() == (("pde1", "pde2"), ("pde3",), ("bc1", "bc2"))
+    batch = problem.sample(jax.random.key(1))
+    assert batch["pde1"] is batch["pde2"] and batch["bc1"] is batch["bc2"]
+    assert batch["pde3"]["points"].shape == (7, 2)  # its own number of points: its own set
+    shared = problem.plan.shared[0]
+    assert shared.labels == ("pde1", "pde2")
+    u, v = shared.plan.fields
+    # u, u_x (both equations) and lap(u): one forward-Laplacian pass, no chain at all
+    assert u.chains == ()
+    (lap,) = u.laplacians
+    assert lap.coords == ("x", "y") and lap.value and lap.gradient == (("x",), None)
+    assert sorted(v.needed) == [(), ("y",), ("y", "y")]
+    assert len(v.chains) == 1  # v, v_y, v_yy from one chain (y, y)
+    # the merged residuals are each term's own, at the shared points
+    params = problem.init(jax.random.key(0))
+    together = problem.residuals(params, batch)
+    fields = problem.field_functions(params)
+    for label in ("pde1", "pde2", "bc1", "bc2"):
+        alone = problem.module.TERM_RESIDUALS[label](fields, params["params"], batch[label])
+        close(together[label], alone)
+    # and against the reference for the first equation
+    f_u, f_v = fields["u"], fields["v"]
+    reference = jax.vmap(lambda q: derivative(f_u, (0,))(q) * derivative(f_v, (1,))(q)
+                         + jnp.trace(jax.hessian(f_u)(q)) - jnp.sin(q[0]))
+    close(together["pde1"], reference(batch["pde1"]["points"]))
+
+
+def test_shared_plan_is_shown_and_jacobian_rows_follow_the_terms():
+    problem = pinnc.compile_source(SYSTEM, "system", points=5, boundary_points=4,
+                                   model="mlp(hidden=[4])")
+    from pinnc.compiler.derivatives import describe
+    text = describe(problem.plan)
+    assert "terms pde1, pde2 together (shared points in x, y):" in text
+    assert "terms bc1, bc2 together" in text
+    params = problem.init(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    theta, unravel = jax.flatten_util.ravel_pytree(params)
+    expected = jax.jacrev(lambda t: problem.residual_vector(unravel(t), batch))(theta)
+    np.testing.assert_allclose(problem.residual_jacobian(params, batch), expected,
+                               rtol=1e-10, atol=1e-12)
