@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -20,6 +21,10 @@ class InputError(Exception):
     """A problem with a file or value the user gave, other than the program's text."""
 
 
+class UsageError(Exception):
+    """Arguments that do not go together (exit status 2, like argparse's own)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -28,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         print(str(error), file=sys.stderr)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
+    except UsageError as error:
+        print(f"pinnc {args.command}: error: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         print(f"error: {where}{error.strerror or error}", file=sys.stderr)
@@ -53,9 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     compile_.set_defaults(run=_compile)
 
     train = commands.add_parser("train", help="compile, sample, train; write a run folder")
-    train.add_argument("spec", type=Path, metavar="SPEC.pde")
+    train.add_argument("spec", type=Path, metavar="SPEC.pde", nargs="?")
     train.add_argument("-o", "--output", type=Path, metavar="DIR",
-                       help="run folder (default runs/<spec name>)")
+                       help="run folder (default runs/<spec name>); a checkpoint is written "
+                            "there after every chunk of steps")
+    train.add_argument("--resume", type=Path, metavar="DIR",
+                       help="continue the killed or interrupted run in DIR from its checkpoint "
+                            "(its own spec.pde and options; no SPEC.pde)")
     train.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
                        help="override an option of the spec, e.g. --set points=4000")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -123,10 +135,28 @@ def _train(args) -> int:
     from .runtime.runs import save_run
     from .runtime.train import train
 
-    overrides = dict(parse_assignment(a) for a in args.set)
-    problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
-    result = train(problem, progress=not args.quiet)
-    directory = args.output or Path("runs") / problem.name
+    if args.resume is not None:
+        if args.spec is not None or args.set or args.output is not None:
+            raise UsageError("--resume DIR takes the run folder's own spec and options: "
+                             "give no SPEC.pde, --set or -o with it")
+        directory = args.resume
+        if not (directory / "run.json").exists() or not (directory / "spec.pde").exists():
+            raise InputError(f"{directory}: not a run folder (no run.json and spec.pde); "
+                             f"train with 'pinnc train SPEC.pde -o {directory}'")
+        run = json.loads((directory / "run.json").read_text())
+        problem = Problem.from_text(read_source(directory / "spec.pde"),
+                                    run.get("spec", "spec.pde"), run.get("overrides", {}))
+        try:
+            result = train(problem, progress=not args.quiet, checkpoint=directory, resume=True)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+    else:
+        if args.spec is None:
+            raise UsageError("train needs SPEC.pde (or --resume DIR)")
+        overrides = dict(parse_assignment(a) for a in args.set)
+        problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
+        directory = args.output or Path("runs") / problem.name
+        result = train(problem, progress=not args.quiet, checkpoint=directory)
     save_run(result, directory)
     metrics = result.metrics
     print(f"{problem.name}: {metrics['status']} after {metrics['steps']} steps, "

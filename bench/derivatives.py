@@ -2,6 +2,7 @@
 
     python bench/derivatives.py [--cases poisson2d,burgers,...] [--widths 64,128]
                                 [--precisions float32,float64] [--points 4096] [--repeats 3]
+                                [--system]
 
 For each case, network width (4 hidden tanh layers) and precision, the time of one jitted
 loss-and-parameter-gradient (``jax.value_and_grad`` of the mean squared residual at the points,
@@ -15,6 +16,10 @@ steady state: the best of ``--repeats`` runs after a warm-up) for:
   derivative (vmapped over axes for a Laplacian); a mixed partial is a jet along one axis of a
   jet (or JVP) along the other;
 - ``floor``: the loss ``mean(u**2)`` of the network alone, forward only (no derivative in x).
+
+``--system`` adds steady Navier-Stokes in 2-D (three fields, three equations on the same points):
+the loss with the merged plan of the terms sharing points, against each term's own plan (every
+partial a term needs computed again in each term) and nested JVPs written by hand.
 
 Every implementation uses the same network function (`Problem.field_functions`) and
 parameters; residuals are checked to agree with pinnc's before timing. Ratios: pinnc / best
@@ -176,6 +181,57 @@ def run_case(name, width, precision, points, repeats, memory):
     return times, memories, agree
 
 
+NAVIER_STOKES = """\
+domain O = box(x in [0, 1], y in [0, 1])
+field u(x, y)
+field v(x, y)
+field p(x, y)
+pde u*Dx(u) + v*Dy(u) + Dx(p) - 0.01*lap(u) = 0 in O
+pde u*Dx(v) + v*Dy(v) + Dy(p) - 0.01*lap(v) = 0 in O
+pde Dx(u) + Dy(v) = 0 in O
+set model = mlp(hidden=[{w}, {w}, {w}, {w}])
+set precision = {precision}
+"""
+
+
+def run_system(width, precision, points, repeats):
+    """Steady Navier-Stokes (three equations, three fields, shared points): the loss with the
+    merged plan (`Problem.loss`) against each term's own plan summed, and nested JVPs by hand."""
+    problem = pinnc.compile_source(NAVIER_STOKES.format(w=width, precision=precision), "ns",
+                                   points=points)
+    params = problem.init(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    X = batch["pde1"]["points"]
+    labels = ("pde1", "pde2", "pde3")
+
+    def merged(params):
+        return problem.loss(params, batch)
+
+    def separate(params):
+        fields = problem.field_functions(params)
+        return sum(jnp.mean(problem.module.TERM_RESIDUALS[label](fields, params["params"],
+                                                                 batch[label]) ** 2)
+                   for label in labels)
+
+    def nested(params):
+        f = problem.field_functions(params)
+
+        def at(q):
+            d = lambda name, index: nested_partial(f[name], q, index)
+            u, v = f["u"](q), f["v"](q)
+            r1 = u * d("u", (0,)) + v * d("u", (1,)) + d("p", (0,)) - 0.01 * (
+                d("u", (0, 0)) + d("u", (1, 1)))
+            r2 = u * d("v", (0,)) + v * d("v", (1,)) + d("p", (1,)) - 0.01 * (
+                d("v", (0, 0)) + d("v", (1, 1)))
+            return r1, r2, d("u", (0,)) + d("v", (1,))
+        return sum(jnp.mean(r ** 2) for r in jax.vmap(at)(X))
+
+    values = [float(jax.jit(g)(params)) for g in (merged, separate, nested)]
+    assert np.allclose(values, values[0], rtol=1e-5), values
+    return {name: best_time(jax.jit(jax.value_and_grad(g)), (params,), repeats)
+            for name, g in (("merged", merged), ("separate", separate), ("nested", nested))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
@@ -183,8 +239,11 @@ def main() -> None:
     parser.add_argument("--precisions", default="float32,float64")
     parser.add_argument("--points", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--system", action="store_true",
+                        help="also time a three-equation system: the merged plan of terms "
+                             "sharing points against each term's own")
     args = parser.parse_args()
-    cases = args.cases.split(",")
+    cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in CASES]
     if unknown:
         parser.error(f"unknown case {unknown[0]}; cases are {', '.join(CASES)}")
@@ -207,6 +266,17 @@ def main() -> None:
                       f"{'yes' if agree else 'NO'}", flush=True)
                 if memory:
                     memory_rows.append((name, width, precision, memories))
+    if args.system:
+        print("\nsteady Navier-Stokes 2-D (3 fields, 3 equations on shared points), ms")
+        print(f"{'width':>5} {'precision':9} {'merged':>9} {'separate':>9} {'nested':>9} "
+              f"{'/separate':>9} {'/nested':>8}")
+        for width in map(int, args.widths.split(",")):
+            for precision in args.precisions.split(","):
+                t = {k: 1e3 * v for k, v in run_system(width, precision, args.points,
+                                                       args.repeats).items()}
+                print(f"{width:5d} {precision:9} {t['merged']:9.1f} {t['separate']:9.1f} "
+                      f"{t['nested']:9.1f} {t['merged'] / t['separate']:9.2f} "
+                      f"{t['merged'] / t['nested']:8.2f}", flush=True)
     if memory_rows:
         print("\ntemporary memory of the compiled loss and gradient (MiB)")
         print(f"{'case':12} {'width':>5} {'precision':9} {'pinnc':>9} {'nested':>9} {'hessian':>9} "

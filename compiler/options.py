@@ -18,11 +18,14 @@ SAMPLERS = ("uniform", "sobol", "halton", "lhs", "grid")
 PRECISIONS = ("float32", "float64")
 ACTIVATIONS = ("tanh", "sigmoid", "sin", "gelu", "softplus", "relu", "identity")
 # optimizer -> {setting: default}; `steps` is every optimizer's.
+# `loss_tol` and `grad_tol` (every optimizer's, 0 = off) end a phase early, once the loss or the
+# Euclidean norm of its gradient with respect to all parameters is at or below them.
+_STOP = {"loss_tol": 0.0, "grad_tol": 0.0}
 OPTIMIZERS: Mapping[str, Mapping[str, float]] = {
-    "adam": {"steps": 1000, "lr": 1e-3},
-    "lbfgs": {"steps": 1000, "memory": 10},
-    "engd": {"steps": 100, "damping": 1e-6, "adaptive": 1},
-    "ssbroyden": {"steps": 1000},
+    "adam": {"steps": 1000, "lr": 1e-3, **_STOP},
+    "lbfgs": {"steps": 1000, "memory": 10, **_STOP},
+    "engd": {"steps": 100, "damping": 1e-6, "adaptive": 1, **_STOP},
+    "ssbroyden": {"steps": 1000, **_STOP},
 }
 # Optimizers the language names whose implementation has not landed yet.
 PLANNED_OPTIMIZERS = ("ssbroyden",)

@@ -6,14 +6,19 @@
     DIR/history.csv    step, loss and each term, every RECORD_EVERY steps
     DIR/spec.pde       the program, and DIR/run.json the options overrides, to rebuild fields
     DIR/*.png          loss history, fields (and errors, time slices)
+    DIR/checkpoint.npz the state of training after the last finished chunk (`pinnc train
+                       --resume DIR` continues from it); written atomically after every chunk
 """
 from __future__ import annotations
 
 import csv
 import json
 import os
+import hashlib
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -45,12 +50,7 @@ def _publish(temporary: str, path: Path) -> None:
 def save_run(result: TrainResult, directory) -> Path:
     """Write ``result`` as a run folder; returns its path."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    problem = result.problem
-    _atomic_write(directory / "spec.pde", problem.text)
-    run = {"format": FORMAT, "spec": problem.filename, "name": problem.name,
-           "overrides": {k: v for k, v in problem.overrides.items()}}
-    _atomic_write(directory / "run.json", json.dumps(run, indent=2) + "\n")
+    save_program(result.problem, directory)
     save_params(directory / "params.npz", result.params)
     _write_history(directory / "history.csv", result.history)
     _atomic_write(directory / "metrics.json",
@@ -152,3 +152,102 @@ def write_plots(result: TrainResult, directory: Path) -> list[Path]:
 
 def _numpy(function, problem: Problem):
     return lambda X: np.asarray(function(jnp.asarray(X, problem.dtype)), np.float64)
+
+
+# --- checkpoints ---------------------------------------------------------------------------------
+
+CHECKPOINT = "checkpoint.npz"
+
+
+@dataclass
+class Checkpoint:
+    """The state of training after a chunk: enough to continue exactly where it stopped."""
+    params: Params
+    step: int
+    phase: int            # the index of the optimizer phase the step is in
+    phase_first: int      # the step that phase began at
+    finished: bool        # whether that phase has ended (all its steps, or a tolerance met)
+    drawn_at: int         # which resampling drew ``batch`` (0: the first points)
+    batch: Any
+    train_s: float
+    compile_s: float
+    history: dict[str, list[float]]
+    state: Any            # the optimizer state (leaves, once read back: see `state_like`)
+
+    def state_like(self, fresh):
+        """The saved optimizer state in the structure of ``fresh`` (a new ``init``)."""
+        leaves, treedef = jax.tree.flatten(fresh)
+        if len(leaves) != len(self.state):
+            raise ValueError("the checkpoint's optimizer state does not match the optimizer")
+        return jax.tree.unflatten(treedef, [jnp.asarray(saved, leaf.dtype).reshape(leaf.shape)
+                                            for saved, leaf in zip(self.state, leaves)])
+
+
+def program_digest(problem: Problem) -> str:
+    """A fingerprint of the program and its overrides: a checkpoint resumes only the same run."""
+    text = problem.text + json.dumps(problem.overrides, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def save_program(problem: Problem, directory) -> None:
+    """spec.pde and run.json: what `load_run` and `pinnc train --resume` rebuild the problem
+    from. Written when training starts, so that even a killed run can be resumed."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    _atomic_write(directory / "spec.pde", problem.text)
+    run = {"format": FORMAT, "spec": problem.filename, "name": problem.name,
+           "overrides": {k: v for k, v in problem.overrides.items()}}
+    _atomic_write(directory / "run.json", json.dumps(run, indent=2) + "\n")
+
+
+def save_checkpoint(directory, checkpoint: Checkpoint, problem_digest: str | None = None) -> Path:
+    """Write ``checkpoint`` to DIR/checkpoint.npz atomically (a temporary file renamed)."""
+    directory = Path(directory)
+    meta = {"format": FORMAT, "step": checkpoint.step, "phase": checkpoint.phase,
+            "phase_first": checkpoint.phase_first, "finished": checkpoint.finished,
+            "drawn_at": checkpoint.drawn_at, "train_s": checkpoint.train_s,
+            "compile_s": checkpoint.compile_s, "program": problem_digest,
+            "history": list(checkpoint.history)}
+    arrays = {"meta": np.asarray(json.dumps(meta))}
+    for prefix, tree in (("params", checkpoint.params), ("batch", checkpoint.batch)):
+        for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+            arrays[f"{prefix}/{_key(path)}"] = np.asarray(leaf)
+    for i, leaf in enumerate(jax.tree.leaves(checkpoint.state)):
+        arrays[f"state/{i}"] = np.asarray(leaf)
+    for i, (column, values) in enumerate(checkpoint.history.items()):
+        arrays[f"history/{i}"] = np.asarray(values, np.float64)
+    path = directory / CHECKPOINT
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as handle:
+        np.savez(handle, **arrays)
+    _publish(handle.name, path)
+    return path
+
+
+def load_checkpoint(directory, problem: Problem, params_like: Params, batch_like) -> Checkpoint:
+    """Read DIR/checkpoint.npz back (ValueError, with what to do, where there is none or it
+    belongs to another program)."""
+    path = Path(directory) / CHECKPOINT
+    if not path.exists():
+        raise ValueError(f"{directory}: no {CHECKPOINT} to resume from; train with "
+                         f"'pinnc train SPEC.pde -o {directory}' first")
+    with np.load(path, allow_pickle=False) as stored:
+        meta = json.loads(str(stored["meta"]))
+        if meta.get("program") not in (None, program_digest(problem)):
+            raise ValueError(f"{path}: the checkpoint was written for another program or "
+                             "other options; resume with the run folder's own spec.pde")
+
+        def restore(prefix, like):
+            def take(p, leaf):
+                key = f"{prefix}/{_key(p)}"
+                if key not in stored or stored[key].shape != leaf.shape:
+                    raise ValueError(f"{path}: {key!r} is missing or has another shape")
+                return jnp.asarray(stored[key], leaf.dtype)
+            return jax.tree_util.tree_map_with_path(take, like)
+
+        state = [stored[f"state/{i}"] for i in range(sum(k.startswith("state/") for k in stored))]
+        history = {column: [int(v) if column == "step" else float(v)
+                            for v in stored[f"history/{i}"]]
+                   for i, column in enumerate(meta["history"])}
+        return Checkpoint(restore("params", params_like), int(meta["step"]), int(meta["phase"]),
+                          int(meta["phase_first"]), bool(meta["finished"]), int(meta["drawn_at"]), restore("batch", batch_like),
+                          float(meta["train_s"]), float(meta["compile_s"]), history, state)

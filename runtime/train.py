@@ -8,8 +8,11 @@ Every `RECORD_EVERY` steps the chunk also records each term's value for the hist
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, NamedTuple
 
 import jax
@@ -52,6 +55,7 @@ class _Carry(NamedTuple):
     last_finite: Params
     diverged: jax.Array
     step: jax.Array
+    converged: jax.Array  # the phase's loss_tol or grad_tol was reached
 
 
 def optimizer(phase: ir.Phase) -> optax.GradientTransformationExtraArgs:
@@ -70,6 +74,7 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
     ``end`` (and all steps after a non-finite loss) leave the carry unchanged."""
     transform = optimizer(phase)
     labels = [t.label for t in problem.ir.terms]
+    loss_tol, grad_tol = phase.get("loss_tol", 0.0), phase.get("grad_tol", 0.0)
 
     def chunk(carry: _Carry, batch: Batch, end: jax.Array):
         loss = lambda p: problem.loss(p, batch)
@@ -80,7 +85,10 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
                 updates, state = transform.update(grad, carry.state, carry.params, value=value,
                                                   grad=grad, value_fn=loss)
             elif phase.name == "engd":
-                value = loss(carry.params)
+                if grad_tol > 0:
+                    value, grad = jax.value_and_grad(loss)(carry.params)
+                else:
+                    value, grad = loss(carry.params), None
                 updates, state = transform.update(
                     carry.params, carry.state, carry.params, value_fn=loss, value=value,
                     residual_fn=lambda p: problem.residual_vector(p, batch),
@@ -94,9 +102,17 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
             finite_here = jnp.isfinite(value)
             ok = finite_here & _all_finite(params)
             keep = lambda flag, new, old: jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+            converged = jnp.asarray(False)
+            if loss_tol > 0:
+                converged |= value <= loss_tol
+            if grad_tol > 0:
+                converged |= optax.tree.norm(grad) <= grad_tol
+            # at a tolerance the step is not taken: the phase ends at the parameters that met it
+            ok = ok & ~converged
             return _Carry(keep(ok, params, carry.params), keep(ok, state, carry.state),
-                          keep(finite_here, carry.params, carry.last_finite), ~ok,
-                          carry.step + ok.astype(carry.step.dtype)), value
+                          keep(finite_here, carry.params, carry.last_finite),
+                          ~ok & ~converged, carry.step + ok.astype(carry.step.dtype),
+                          converged), value
 
         def skip(carry: _Carry):
             return carry, jnp.asarray(jnp.nan, problem.dtype)
@@ -106,7 +122,7 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
             return jnp.stack([values[label] for label in labels])
 
         def step(carry: _Carry, _):
-            active = (carry.step < end) & ~carry.diverged
+            active = (carry.step < end) & ~carry.diverged & ~carry.converged
             recording = active & (carry.step % RECORD_EVERY == 0)
             terms = jax.lax.cond(recording, record,
                                  lambda p: jnp.full((len(labels),), jnp.nan, problem.dtype),
@@ -146,57 +162,137 @@ class _History:
             self.rows[label].append(terms[label])
 
 
-def train(problem: Problem, *, progress: bool = True) -> TrainResult:
-    """Train ``problem`` with its options; returns params, metrics and history."""
+class _Interrupt:
+    """While training runs, the first Ctrl-C (SIGINT) asks the loop to stop after the chunk in
+    flight; a second one interrupts at once. Outside the main thread it does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | None = None,
+          resume: bool = False, callback: Callable[[int, Params], None] | None = None
+          ) -> TrainResult:
+    """Train ``problem`` with its options; returns params, metrics and history.
+
+    ``checkpoint``: a run folder; after every chunk of steps the state of training (parameters,
+    optimizer state, points, history, times) is written there atomically as
+    ``checkpoint.npz``, with the program (``spec.pde``, ``run.json``) written at the start.
+    ``resume``: continue from that folder's checkpoint instead of starting afresh; the run
+    then ends where an uninterrupted run would. ``callback(step, params)`` is called after
+    every chunk (after the checkpoint is written).
+
+    The first Ctrl-C finishes the chunk in flight and returns with status ``"interrupted"``
+    (the second stops at once, from the last finished chunk).
+    """
+    from . import runs
+
     options = problem.options
     key = jax.random.key(options.seed)
     init_key, sample_key = jax.random.split(key)
-    params = problem.init(init_key)
-    batch = problem.sample(sample_key)
     labels = [t.label for t in problem.ir.terms]
     history = _History(labels)
-    status, step, train_s, compile_s, drawn_at = "ok", 0, 0.0, 0.0, 0
     if any(p.name == "engd" for p in options.optimizer):
         problem.check_least_squares()
+    fresh = problem.init(init_key)
+    saved, digest = None, None
+    if checkpoint is not None:
+        digest = runs.program_digest(problem)
+        checkpoint = Path(checkpoint)
+        if resume:
+            saved = runs.load_checkpoint(checkpoint, problem, fresh, problem.sample(sample_key))
+        else:
+            runs.save_program(problem, checkpoint)
+    if saved is not None:
+        params, step, drawn_at = saved.params, saved.step, saved.drawn_at
+        batch = saved.batch
+        train_s, compile_s = saved.train_s, saved.compile_s
+        history.rows = saved.history
+    else:
+        params, step, drawn_at, train_s, compile_s = fresh, 0, 0, 0.0, 0.0
+        batch = problem.sample(sample_key)
+    status = "ok"
     total = sum(p.steps for p in options.optimizer)
-    bar = tqdm(total=total, disable=not progress, unit="step", dynamic_ncols=True,
-               desc=problem.name)
-    try:
-        for phase in options.optimizer:
-            if phase.steps == 0:
-                continue
-            length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50),
-                         options.resample_every or phase.steps)
-            carry = _Carry(params, optimizer(phase).init(params), params,
-                           jnp.asarray(False), jnp.asarray(step, jnp.int32))
-            end = jnp.asarray(step + phase.steps, jnp.int32)
-            started = time.perf_counter()
-            chunk = jax.jit(_chunk_function(problem, phase, length)).lower(carry, batch, end).compile()
-            compile_s += time.perf_counter() - started
-            started = time.perf_counter()
-            while step < int(end) and not bool(carry.diverged):
-                if options.resample_every and step // options.resample_every > drawn_at:
-                    # Same shapes, so the compiled chunk is reused: no retracing.
-                    drawn_at = step // options.resample_every
-                    batch = problem.sample(jax.random.fold_in(sample_key, drawn_at))
-                carry, outputs = chunk(carry, batch, end)
-                history.add(outputs)
-                done = min(int(end), step + length) - step
-                step += done
-                bar.update(done)
-                if history.rows["loss"]:
-                    bar.set_postfix(phase=phase.name, loss=f"{history.rows['loss'][-1]:.3e}",
-                                    refresh=False)
-            train_s += time.perf_counter() - started
-            if bool(carry.diverged):
-                status, params = "diverged", carry.last_finite
-                step = int(carry.step)
-                break
-            params = carry.params
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        bar.close()
+    bar = tqdm(total=total, initial=step, disable=not progress, unit="step",
+               dynamic_ncols=True, desc=problem.name)
+    with _Interrupt() as interrupt:
+        try:
+            for index, phase in enumerate(options.optimizer):
+                # where a phase starts: where the previous one ended (early, at a tolerance)
+                state = optimizer(phase).init(params)
+                first = step
+                if saved is not None:
+                    if index < saved.phase or (index == saved.phase and saved.finished):
+                        continue
+                    if index == saved.phase:  # resumed inside this phase
+                        first, state = saved.phase_first, saved.state_like(state)
+                if phase.steps == 0:
+                    continue
+                length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50),
+                             options.resample_every or phase.steps)
+                carry = _Carry(params, state, params, jnp.asarray(False),
+                               jnp.asarray(step, jnp.int32), jnp.asarray(False))
+                phase_end = first + phase.steps
+                end = jnp.asarray(phase_end, jnp.int32)
+                started = time.perf_counter()
+                chunk = jax.jit(_chunk_function(problem, phase, length)).lower(
+                    carry, batch, end).compile()
+                compile_s += time.perf_counter() - started
+                finished = False
+                while not finished and not interrupt.requested:
+                    started = time.perf_counter()
+                    if options.resample_every and step // options.resample_every > drawn_at:
+                        # Same shapes, so the compiled chunk is reused: no retracing.
+                        drawn_at = step // options.resample_every
+                        batch = problem.sample(jax.random.fold_in(sample_key, drawn_at))
+                    carry, outputs = chunk(carry, batch, end)
+                    history.add(outputs)
+                    done = int(carry.step) - step
+                    step, params = int(carry.step), carry.params
+                    diverged, converged = bool(carry.diverged), bool(carry.converged)
+                    if diverged:
+                        params = carry.last_finite
+                    finished = diverged or converged or step >= phase_end
+                    train_s += time.perf_counter() - started
+                    bar.update(done)
+                    if history.rows["loss"]:
+                        bar.set_postfix(phase=phase.name, loss=f"{history.rows['loss'][-1]:.3e}",
+                                        refresh=False)
+                    if checkpoint is not None and not diverged:
+                        runs.save_checkpoint(checkpoint, runs.Checkpoint(
+                            params, step, index, first, finished, drawn_at, batch, train_s,
+                            compile_s, history.rows, carry.state), digest)
+                    if callback is not None:
+                        callback(step, params)
+                if bool(carry.diverged):
+                    status = "diverged"
+                    break
+                if not finished:
+                    status = "interrupted"
+                    break
+                if bool(carry.converged):
+                    bar.total -= phase_end - step  # the phase's remaining steps are not taken
+                    bar.refresh()
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            bar.close()
     return _finish(problem, params, batch, history, status, step, train_s, compile_s)
 
 

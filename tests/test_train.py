@@ -8,9 +8,11 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import pinnc
+import pinnc.runtime.train
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -341,3 +343,24 @@ def test_errors_are_measured_where_the_equations_hold():
     zero = jax.tree.map(jnp.zeros_like, problem.init(jax.random.key(0)))
     errors = field_errors(problem, zero)
     assert errors["u"]["max_abs"] == 0.0 and errors["u"]["rel_l2"] == 0.0
+
+
+def test_tolerances_end_a_phase_early_and_the_next_one_starts_there():
+    problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
+                                 model="mlp(hidden=[8])",
+                                 optimizer="adam(steps=300, lr=1e-2, loss_tol=2.0) "
+                                           "then lbfgs(steps=3000, grad_tol=1e-3)")
+    seen = []
+    result = pinnc.runtime.train.train(problem, progress=False,
+                                       callback=lambda step, params: seen.append(step))
+    assert result.metrics["status"] == "ok"
+    history = dict(zip(result.history["step"], result.history["loss"]))
+    # adam stopped at its first step whose loss was at or below 2 (no step taken there) ...
+    adam_steps = seen[0] if seen[0] != 200 else seen[1]  # chunks of 200 adam steps
+    assert adam_steps < 300
+    assert all(v > 2.0 for s, v in history.items() if s < adam_steps - adam_steps % 10)
+    # ... lbfgs started from there and stopped where the gradient norm met grad_tol
+    assert seen[-1] == result.metrics["steps"] < adam_steps + 3000
+    batch = problem.sample(jax.random.split(jax.random.key(0))[1])
+    grad = jax.grad(problem.loss)(result.params, batch)
+    assert float(optax.tree.norm(grad)) <= 1e-3
