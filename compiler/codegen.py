@@ -25,7 +25,7 @@ VERSION = "0.1.0"
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
                  "_with_tangents", "_integral", "TERM_RESIDUALS", "_laplacian", "folx", "_taylor",
-                 "_taylor_series", "SHARED_RESIDUALS"}
+                 "_taylor_series", "SHARED_RESIDUALS", "_mean"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
 
@@ -96,6 +96,16 @@ def _integral(integrand, entry):
 '''
 
 
+_MEAN = '''\
+def _mean(values, entry):
+    """The mean of per-point values over a batch entry's points; over those its "mask" marks,
+    where it has one (slots reserved for points that refinement adds later are 0)."""
+    if "mask" in entry:
+        return jnp.sum(entry["mask"] * values) / jnp.sum(entry["mask"])
+    return jnp.mean(values)
+'''
+
+
 def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
     """The source of the JAX module for ``problem``."""
     taken = set(_MODULE_NAMES) | _reserved()
@@ -133,6 +143,7 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
         blocks.append(_shared_function([terms[label] for label in group.labels], group.plan, name))
         blocks.append(_shared_batched_function([terms[label] for label in group.labels], name,
                                                shared[group.labels]))
+    blocks.append(_MEAN)
     blocks.append(_assembly(problem, functions, integrands, batched, shared))
     blocks += [_exact_function(problem, e, exact_names[e.field]) for e in formulas]
     entries = ", ".join(f"{e.field!r}: {exact_names[e.field]}" for e in formulas)
@@ -411,8 +422,8 @@ def _batched_function(term: ir.Term, function: str, integrands: dict, name: str)
 
 def _term_value(term: ir.Term) -> str:
     if term.kind == "minimize":
-        return f'batch[{term.label!r}]["measure"] * jnp.mean(r[{term.label!r}])'
-    return f"jnp.mean(r[{term.label!r}] ** 2)"
+        return f'batch[{term.label!r}]["measure"] * _mean(r[{term.label!r}], batch[{term.label!r}])'
+    return f"_mean(r[{term.label!r}] ** 2, batch[{term.label!r}])"
 
 
 def _exact_function(problem: ir.Problem, exact: ir.Exact, function: str) -> str:

@@ -254,11 +254,29 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class Refine:
+    """``rar(every=N, points=K)``: every N steps, add the K candidate points with the largest
+    residual to each `pde` term's points (`runtime/points.py`)."""
+    every: int
+    points: int
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """``gradnorm(every=N, smoothing=a)``: every N steps, set each term's adaptive weight to
+    (sum of every term's gradient norm) / (its own), smoothed as a*old + (1-a)*new."""
+    every: int = 100
+    smoothing: float = 0.9
+
+
+@dataclass(frozen=True)
 class Options:
     points: int = 2000
     boundary_points: int = 400
     sampler: str = "sobol"
     resample_every: int = 0
+    refine: Refine | None = None
+    weighting: Weighting | None = None
     # () until analysis picks the default for the program (`default_optimizer`).
     optimizer: tuple[Phase, ...] = ()
     precision: str = "float64"

@@ -134,6 +134,41 @@ def phase(node: s.Expr) -> ir.Phase:
     return ir.Phase(name=name, steps=steps, settings=tuple(settings))
 
 
+def refine(node: s.Expr) -> ir.Refine | None:
+    """``rar(every=500, points=100)`` -> `ir.Refine`; ``none`` -> None."""
+    if isinstance(node, s.Name) and node.id == "none":
+        return None
+    if not isinstance(node, s.Call) or node.func.id != "rar":
+        raise SpecError("expected rar(every=N, points=K) (residual-based adaptive refinement) "
+                        "or none", node.span)
+    keywords = _keywords(node, ("every", "points"))
+    for key in ("every", "points"):
+        if key not in keywords:
+            raise SpecError(f"rar(...) needs {key}=N", node.span)
+    return ir.Refine(every=integer(keywords["every"].value, "every", maximum=MAX_STEPS),
+                     points=integer(keywords["points"].value, "points", maximum=MAX_POINTS))
+
+
+def weighting(node: s.Expr) -> ir.Weighting | None:
+    """``gradnorm(every=100, smoothing=0.9)`` -> `ir.Weighting`; ``none`` -> None."""
+    if isinstance(node, s.Name) and node.id == "none":
+        return None
+    if isinstance(node, s.Name) and node.id == "gradnorm":
+        return ir.Weighting()
+    if not isinstance(node, s.Call) or node.func.id != "gradnorm":
+        raise SpecError("expected gradnorm(every=N, smoothing=X) (gradient-norm balancing of "
+                        "the terms' weights) or none", node.span)
+    keywords = _keywords(node, ("every", "smoothing"))
+    default = ir.Weighting()
+    every = (integer(keywords["every"].value, "every", maximum=MAX_STEPS) if "every" in keywords
+             else default.every)
+    smoothing = literal(keywords["smoothing"].value) if "smoothing" in keywords else default.smoothing
+    if not 0 <= smoothing < 1:
+        raise SpecError(f"smoothing must be in [0, 1), got {smoothing:g}",
+                        keywords["smoothing"].value.span)
+    return ir.Weighting(every=every, smoothing=smoothing)
+
+
 def _callee(node: s.Call | s.Name) -> str:
     return node.func.id if isinstance(node, s.Call) else node.id
 
@@ -151,6 +186,8 @@ _READERS: Mapping[str, Callable[[s.SetOption], object]] = {
     "sampler": lambda st: word(_single(st), SAMPLERS, "sampler"),
     "resample_every": lambda st: integer(_single(st), "resample_every", minimum=0,
                                               maximum=MAX_STEPS),
+    "refine": lambda st: refine(_single(st)),
+    "weighting": lambda st: weighting(_single(st)),
     "optimizer": lambda st: tuple(phase(v) for v in st.values),
     "precision": lambda st: word(_single(st), PRECISIONS, "precision"),
     "seed": lambda st: integer(_single(st), "seed", minimum=0, maximum=MAX_SEED),

@@ -23,7 +23,7 @@ from ..compiler.pipeline import Compiled, compile_text, read_source
 from . import geometry, networks
 
 Params = dict  # {"fields": {name: layers}, "params": {name: scalar}}
-_PER_POINT = ("points", "normals", "observed")  # batch entries with one row per point
+_PER_POINT = ("points", "normals", "observed", "mask")  # batch entries with one row per point
 Batch = dict   # {label: {"points": (N, d) array, "measure": scalar}}
 
 
@@ -128,9 +128,14 @@ class Problem:
             return lambda point: networks.apply(layers, f.model, lows, highs, point)
         return {f.name: bind(f) for f in self.ir.fields}
 
-    def loss(self, params: Params, batch: Batch) -> jax.Array:
-        """The total loss, a scalar."""
-        return self.module.loss(self.field_functions(params), params["params"], batch)
+    def loss(self, params: Params, batch: Batch, weights=None) -> jax.Array:
+        """The total loss, a scalar; ``weights`` ({label: scalar}, adaptive weighting)
+        multiplies each term's own weight."""
+        if weights is None:
+            return self.module.loss(self.field_functions(params), params["params"], batch)
+        values = self.term_values(params, batch)
+        return sum(self._terms[label].weight * weights[label] * value
+                   for label, value in values.items())
 
     def residuals(self, params: Params, batch: Batch) -> dict[str, jax.Array]:
         """{label: (N,) residuals at that term's points}."""
@@ -140,21 +145,36 @@ class Problem:
         """{label: mean square residual, or a minimize term's value}."""
         return self.module.term_values(self.field_functions(params), params["params"], batch)
 
-    def residual_vector(self, params: Params, batch: Batch) -> jax.Array:
+    def residual_vector(self, params: Params, batch: Batch, weights=None) -> jax.Array:
         """Every residual, scaled so that the loss is its squared norm: the terms' residuals
         times sqrt(weight / N), concatenated (M,). Least-squares terms only (not minimize)."""
         residuals = self.residuals(params, batch)
-        return jnp.concatenate([
-            jnp.sqrt(term.weight / residuals[term.label].shape[0]) * residuals[term.label]
-            for term in self.ir.terms])
+        scales = self._row_scales(batch, weights)
+        return jnp.concatenate([scales[term.label] * residuals[term.label]
+                                for term in self.ir.terms])
 
-    def residual_jacobian(self, params: Params, batch: Batch) -> jax.Array:
+    def _row_scales(self, batch: Batch, weights=None) -> dict[str, jax.Array]:
+        """{label: (N,) sqrt(weight / N)}, N the points the entry counts (its "mask"), the
+        weight the term's times its adaptive multiplier in ``weights`` ({label: scalar})."""
+        scales = {}
+        for term in self.ir.terms:
+            entry = batch[term.label]
+            weight = term.weight * (1.0 if weights is None else weights[term.label])
+            if "mask" in entry:
+                scales[term.label] = jnp.sqrt(weight * entry["mask"] / jnp.sum(entry["mask"]))
+            else:
+                n = entry["points"].shape[0]
+                scales[term.label] = jnp.full((n,), jnp.sqrt(weight / n), self.dtype)
+        return scales
+
+    def residual_jacobian(self, params: Params, batch: Batch, weights=None) -> jax.Array:
         """The Jacobian (M, P) of `residual_vector` with respect to the flattened parameters
         (`jax.flatten_util.ravel_pytree` order). Row i depends on point i only (and on the
         integrals of its term), so rows come from reverse mode at single points under `vmap`:
         O(M·P), where `jax.jacrev` of the whole vector would cost O(M²·P)."""
         theta, unravel = ravel_pytree(params)
         rows = {}
+        scales = self._row_scales(batch, weights)
         for labels in self.ir.point_sets():
             entry = batch[labels[0]]
             per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
@@ -172,8 +192,7 @@ class Problem:
 
             jacobians = jax.vmap(jax.jacrev(at_point), in_axes=(None, 0))(theta, per_point)
             for k, label in enumerate(labels):
-                weight = self._terms[label].weight
-                rows[label] = jnp.sqrt(weight / per_point["points"].shape[0]) * jacobians[:, k]
+                rows[label] = scales[label][:, None] * jacobians[:, k]
         return jnp.concatenate([rows[term.label] for term in self.ir.terms])
 
     def check_least_squares(self) -> None:

@@ -167,8 +167,8 @@ class Checkpoint:
     phase: int            # the index of the optimizer phase the step is in
     phase_first: int      # the step that phase began at
     finished: bool        # whether that phase has ended (all its steps, or a tolerance met)
-    drawn_at: int         # which resampling drew ``batch`` (0: the first points)
-    batch: Any
+    batch: Any            # the points as they are at ``step`` (resampled, refined)
+    weights: Any          # the terms' adaptive weights
     train_s: float
     compile_s: float
     history: dict[str, list[float]]
@@ -205,10 +205,10 @@ def save_checkpoint(directory, checkpoint: Checkpoint, problem_digest: str | Non
     directory = Path(directory)
     meta = {"format": FORMAT, "step": checkpoint.step, "phase": checkpoint.phase,
             "phase_first": checkpoint.phase_first, "finished": checkpoint.finished,
-            "drawn_at": checkpoint.drawn_at, "train_s": checkpoint.train_s,
+            "train_s": checkpoint.train_s,
             "compile_s": checkpoint.compile_s, "program": problem_digest,
             "history": list(checkpoint.history)}
-    arrays = {"meta": np.asarray(json.dumps(meta))}
+    arrays = {"meta": np.asarray(json.dumps(meta)), "weights": np.asarray(checkpoint.weights)}
     for prefix, tree in (("params", checkpoint.params), ("batch", checkpoint.batch)):
         for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
             arrays[f"{prefix}/{_key(path)}"] = np.asarray(leaf)
@@ -223,7 +223,8 @@ def save_checkpoint(directory, checkpoint: Checkpoint, problem_digest: str | Non
     return path
 
 
-def load_checkpoint(directory, problem: Problem, params_like: Params, batch_like) -> Checkpoint:
+def load_checkpoint(directory, problem: Problem, params_like: Params, batch_like,
+                    terms: int) -> Checkpoint:
     """Read DIR/checkpoint.npz back (ValueError, with what to do, where there is none or it
     belongs to another program)."""
     path = Path(directory) / CHECKPOINT
@@ -249,5 +250,7 @@ def load_checkpoint(directory, problem: Problem, params_like: Params, batch_like
                             for v in stored[f"history/{i}"]]
                    for i, column in enumerate(meta["history"])}
         return Checkpoint(restore("params", params_like), int(meta["step"]), int(meta["phase"]),
-                          int(meta["phase_first"]), bool(meta["finished"]), int(meta["drawn_at"]), restore("batch", batch_like),
+                          int(meta["phase_first"]), bool(meta["finished"]),
+                          restore("batch", batch_like),
+                          jnp.asarray(stored["weights"], problem.dtype).reshape(terms),
                           float(meta["train_s"]), float(meta["compile_s"]), history, state)

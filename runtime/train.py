@@ -22,10 +22,12 @@ import optax
 from tqdm.auto import tqdm
 
 from ..compiler import ir
+from . import points
 from .engd import engd
 from .problem import Batch, Params, Problem
 
 RECORD_EVERY = 10
+MAX_ADDED_POINTS = 1_000_000  # slots reserved for refinement, per set of points
 # Steps per chunk: long enough that Python's share is negligible, short enough for progress.
 CHUNK_STEPS = {"adam": 200, "lbfgs": 50, "engd": 5}
 
@@ -56,6 +58,18 @@ class _Carry(NamedTuple):
     diverged: jax.Array
     step: jax.Array
     converged: jax.Array  # the phase's loss_tol or grad_tol was reached
+    batch: Batch          # the points, resampled and refined on the device
+    weights: jax.Array    # adaptive multipliers of the terms' weights (ones without weighting)
+
+
+@dataclass(frozen=True)
+class _Points:
+    """What the chunk needs to move points on the device (`runtime/points.py`); the pools
+    are passed to it as arguments (device arrays, not constants compiled into it)."""
+    layout: points.Layout
+    pools: dict
+    key: jax.Array
+    max_rounds: int  # refinement rounds that fit in the reserved slots
 
 
 def optimizer(phase: ir.Phase) -> optax.GradientTransformationExtraArgs:
@@ -69,17 +83,21 @@ def optimizer(phase: ir.Phase) -> optax.GradientTransformationExtraArgs:
     raise ValueError(f"optimizer {phase.name!r} has no implementation")
 
 
-def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
+def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None):
     """A function running ``length`` steps of ``phase`` from a carry; steps at or past
-    ``end`` (and all steps after a non-finite loss) leave the carry unchanged."""
+    ``end`` (and all steps after a non-finite loss) leave the carry unchanged. Before a step,
+    where the options say so, points are resampled or refined and the terms' adaptive weights
+    are updated; each depends only on the step number, so a resumed run repeats them."""
     transform = optimizer(phase)
     labels = [t.label for t in problem.ir.terms]
     loss_tol, grad_tol = phase.get("loss_tol", 0.0), phase.get("grad_tol", 0.0)
+    options = problem.options
 
-    def chunk(carry: _Carry, batch: Batch, end: jax.Array):
-        loss = lambda p: problem.loss(p, batch)
-
+    def chunk(carry: _Carry, end: jax.Array, pools: dict):
         def update(carry: _Carry):
+            batch = carry.batch
+            weights = dict(zip(labels, carry.weights)) if options.weighting else None
+            loss = lambda p: problem.loss(p, batch, weights)
             if phase.name == "lbfgs":  # reuse the value and gradient of the line search
                 value, grad = optax.value_and_grad_from_state(loss)(carry.params, state=carry.state)
                 updates, state = transform.update(grad, carry.state, carry.params, value=value,
@@ -91,8 +109,8 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
                     value, grad = loss(carry.params), None
                 updates, state = transform.update(
                     carry.params, carry.state, carry.params, value_fn=loss, value=value,
-                    residual_fn=lambda p: problem.residual_vector(p, batch),
-                    jacobian_fn=lambda p: problem.residual_jacobian(p, batch))
+                    residual_fn=lambda p: problem.residual_vector(p, batch, weights),
+                    jacobian_fn=lambda p: problem.residual_jacobian(p, batch, weights))
             else:
                 value, grad = jax.value_and_grad(loss)(carry.params)
                 updates, state = transform.update(grad, carry.state, carry.params)
@@ -109,24 +127,51 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
                 converged |= optax.tree.norm(grad) <= grad_tol
             # at a tolerance the step is not taken: the phase ends at the parameters that met it
             ok = ok & ~converged
-            return _Carry(keep(ok, params, carry.params), keep(ok, state, carry.state),
-                          keep(finite_here, carry.params, carry.last_finite),
-                          ~ok & ~converged, carry.step + ok.astype(carry.step.dtype),
-                          converged), value
+            return carry._replace(
+                params=keep(ok, params, carry.params), state=keep(ok, state, carry.state),
+                last_finite=keep(finite_here, carry.params, carry.last_finite),
+                diverged=~ok & ~converged, step=carry.step + ok.astype(carry.step.dtype),
+                converged=converged), value
 
         def skip(carry: _Carry):
             return carry, jnp.asarray(jnp.nan, problem.dtype)
 
-        def record(params):
+        def record(args):
+            params, batch = args
             values = problem.term_values(params, batch)
             return jnp.stack([values[label] for label in labels])
 
+        def move(carry: _Carry) -> _Carry:
+            """Resampling, refinement and weighting due before this step."""
+            step, batch, weights = carry.step, carry.batch, carry.weights
+            if options.resample_every:
+                due = (step > 0) & (step % options.resample_every == 0)
+                key = jax.random.fold_in(moves.key, step)
+                batch = jax.lax.cond(due, lambda b: points.resample(b, moves.layout, pools, key), lambda b: b, batch)
+            if options.refine and moves.max_rounds:
+                every = options.refine.every
+                round_ = step // every - 1
+                due = (step > 0) & (step % every == 0) & (round_ < moves.max_rounds)
+                residuals_at = lambda b: problem.residuals(carry.params, b)
+                batch = jax.lax.cond(due, lambda b: points.refine(
+                    b, moves.layout, pools, residuals_at, options.refine.points, round_),
+                    lambda b: b, batch)
+            if options.weighting:
+                due = step % options.weighting.every == 0
+                weights = jax.lax.cond(due, lambda w: _balanced(problem, carry.params, batch, w,
+                                                                 step == 0,
+                                                                 options.weighting.smoothing),
+                                       lambda w: w, weights)
+            return carry._replace(batch=batch, weights=weights)
+
         def step(carry: _Carry, _):
             active = (carry.step < end) & ~carry.diverged & ~carry.converged
+            if moves is not None or options.weighting:
+                carry = jax.lax.cond(active, move, lambda c: c, carry)
             recording = active & (carry.step % RECORD_EVERY == 0)
             terms = jax.lax.cond(recording, record,
-                                 lambda p: jnp.full((len(labels),), jnp.nan, problem.dtype),
-                                 carry.params)
+                                 lambda a: jnp.full((len(labels),), jnp.nan, problem.dtype),
+                                 (carry.params, carry.batch))
             index = carry.step
             carry, value = jax.lax.cond(active, update, skip, carry)
             return carry, (index, value, recording, terms)
@@ -134,6 +179,47 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int):
         return jax.lax.scan(step, carry, None, length=length)
 
     return chunk
+
+
+def _balanced(problem: Problem, params: Params, batch: Batch, weights: jax.Array,
+              first: jax.Array, smoothing: float = ir.Weighting().smoothing) -> jax.Array:
+    """Gradient-norm balancing (Wang, Teng & Perdikaris 2021): each term's multiplier becomes
+    (sum of all terms' gradient norms) / (its own), smoothed with the previous multipliers, so
+    that every term pulls on the parameters with the same strength (times its own weight).
+    The first update (at step 0) sets them outright."""
+    labels = [t.label for t in problem.ir.terms]
+    values = lambda p: jnp.stack([problem.term_values(p, batch)[label] for label in labels])
+    gradients = jax.jacrev(values)(params)  # one forward pass, a reverse pass per term
+    norms = jnp.sqrt(sum(jnp.sum(g.reshape(len(labels), -1) ** 2, axis=1)
+                         for g in jax.tree.leaves(gradients)))
+    target = jnp.sum(norms) / jnp.maximum(norms, jnp.finfo(norms.dtype).tiny)
+    new = jnp.where(first, target, smoothing * weights + (1 - smoothing) * target)
+    return jnp.where(jnp.isfinite(new), new, weights)
+
+
+def _points(problem: Problem, key: jax.Array) -> tuple[Batch, _Points | None]:
+    """The first points and, where points move on the device (``resample_every``,
+    ``refine``), their pools and layout, with the slots refinement will fill reserved."""
+    batch = problem.sample(key)
+    options = problem.options
+    if not options.resample_every and options.refine is None:
+        return batch, None
+    total = sum(p.steps for p in options.optimizer)
+    rounds = 0
+    if options.refine is not None:
+        rounds = total // options.refine.every
+        # every added point takes a slot from the start: at most MAX_POINTS of them
+        rounds = min(rounds, MAX_ADDED_POINTS // options.refine.points)
+    layout = points.layout(problem, batch, rounds * (options.refine.points if rounds else 0))
+    rng = np.random.default_rng(int(jax.random.randint(jax.random.fold_in(key, 1), (), 0,
+                                                       2 ** 31 - 1)))
+    pools = points.pools(problem, layout, rng)
+    if options.refine is not None and any(
+            pools[layout.sets[i][0]]["points"].shape[0] < options.refine.points
+            for i in layout.refined):
+        rounds = 0
+    batch = points.reserve(batch, layout)
+    return batch, _Points(layout, pools, jax.random.fold_in(key, 2), rounds)
 
 
 def _all_finite(tree) -> jax.Array:
@@ -216,17 +302,18 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
         digest = runs.program_digest(problem)
         checkpoint = Path(checkpoint)
         if resume:
-            saved = runs.load_checkpoint(checkpoint, problem, fresh, problem.sample(sample_key))
+            saved = runs.load_checkpoint(checkpoint, problem, fresh,
+                                         _points(problem, sample_key)[0], len(labels))
         else:
             runs.save_program(problem, checkpoint)
+    batch, moves = _points(problem, sample_key)
+    weights = jnp.ones(len(labels), problem.dtype)
     if saved is not None:
-        params, step, drawn_at = saved.params, saved.step, saved.drawn_at
-        batch = saved.batch
+        params, step, batch, weights = saved.params, saved.step, saved.batch, saved.weights
         train_s, compile_s = saved.train_s, saved.compile_s
         history.rows = saved.history
     else:
-        params, step, drawn_at, train_s, compile_s = fresh, 0, 0, 0.0, 0.0
-        batch = problem.sample(sample_key)
+        params, step, train_s, compile_s = fresh, 0, 0.0, 0.0
     status = "ok"
     total = sum(p.steps for p in options.optimizer)
     bar = tqdm(total=total, initial=step, disable=not progress, unit="step",
@@ -244,27 +331,24 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
                         first, state = saved.phase_first, saved.state_like(state)
                 if phase.steps == 0:
                     continue
-                length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50),
-                             options.resample_every or phase.steps)
+                length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50))
                 carry = _Carry(params, state, params, jnp.asarray(False),
-                               jnp.asarray(step, jnp.int32), jnp.asarray(False))
+                               jnp.asarray(step, jnp.int32), jnp.asarray(False), batch, weights)
                 phase_end = first + phase.steps
                 end = jnp.asarray(phase_end, jnp.int32)
                 started = time.perf_counter()
-                chunk = jax.jit(_chunk_function(problem, phase, length)).lower(
-                    carry, batch, end).compile()
+                pools = moves.pools if moves is not None else {}
+                chunk = jax.jit(_chunk_function(problem, phase, length, moves)).lower(
+                    carry, end, pools).compile()
                 compile_s += time.perf_counter() - started
                 finished = False
                 while not finished and not interrupt.requested:
                     started = time.perf_counter()
-                    if options.resample_every and step // options.resample_every > drawn_at:
-                        # Same shapes, so the compiled chunk is reused: no retracing.
-                        drawn_at = step // options.resample_every
-                        batch = problem.sample(jax.random.fold_in(sample_key, drawn_at))
-                    carry, outputs = chunk(carry, batch, end)
+                    carry, outputs = chunk(carry, end, pools)
                     history.add(outputs)
                     done = int(carry.step) - step
                     step, params = int(carry.step), carry.params
+                    batch, weights = carry.batch, carry.weights
                     diverged, converged = bool(carry.diverged), bool(carry.converged)
                     if diverged:
                         params = carry.last_finite
@@ -276,7 +360,7 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
                                         refresh=False)
                     if checkpoint is not None and not diverged:
                         runs.save_checkpoint(checkpoint, runs.Checkpoint(
-                            params, step, index, first, finished, drawn_at, batch, train_s,
+                            params, step, index, first, finished, batch, weights, train_s,
                             compile_s, history.rows, carry.state), digest)
                     if callback is not None:
                         callback(step, params)

@@ -1,0 +1,153 @@
+"""Collocation points on the device: resampling from a pool and residual-based refinement.
+
+Training carries the batch through its jit-compiled chunks, so points change without leaving
+the device and without recompiling (every shape stays the same):
+
+- **Pools.** For every set of points drawn from a region (a term's, or the terms' sharing it,
+  and every integral's), `POOL_FACTOR` times as many points are drawn once, on the host, with
+  the program's sampler; they are the candidates of both operations below.
+- **Resampling** (``set resample_every = N``): every N steps each set's points are replaced
+  by a random subset of its pool (without repeats), drawn on the device from a key that
+  depends only on the seed and the step, so a resumed run draws the same points.
+- **Refinement** (``set refine = rar(every=N, points=K)``, residual-based adaptive refinement,
+  Lu et al. 2021): every N steps, the K candidates of each `pde` set with the largest squared
+  residual (summed over the terms sharing the set, with their weights) are added to it. Room
+  for every point that will be added is reserved at the start; a reserved slot counts in the
+  term's mean only once it is filled: each entry holds ``"mask"``, (N,) zeros and ones.
+
+Data terms (their own measured points) are never changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+POOL_FACTOR = 16
+POOL_MAX = 1_000_000  # points per pool at most (the pool of 10^7 requested points is the set itself)
+_ROWS = ("points", "normals")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which batch entries are point sets: ``sets`` lists, per set of shared points, the path
+    of its entry (``(label,)`` or ``(label, "integral0")``), the labels that share it, its
+    number of drawn points and its number of reserved slots (``refine`` only)."""
+    sets: tuple[tuple[tuple[str, ...], tuple[str, ...], int, int], ...]
+    refined: tuple[int, ...]  # indices into ``sets`` that refinement adds to
+
+
+def layout(problem, batch: dict, refine_slots: int = 0) -> Layout:
+    """The point sets of ``batch`` (a `Problem.sample`), with ``refine_slots`` slots reserved in
+    every set of interior `pde` terms."""
+    sets, refined = [], []
+    terms = {t.label: t for t in problem.ir.terms}
+    for labels in problem.ir.point_sets():
+        term = terms[labels[0]]
+        if term.data is not None:
+            continue
+        entry = batch[labels[0]]
+        grows = refine_slots and all(terms[l].kind == "pde" for l in labels)
+        if grows:
+            refined.append(len(sets))
+        sets.append(((labels[0],), labels, int(entry["points"].shape[0]),
+                     refine_slots if grows else 0))
+        for k in range(len(term.integrals)):
+            sub = entry[f"integral{k}"]
+            sets.append(((labels[0], f"integral{k}"), labels, int(sub["points"].shape[0]), 0))
+    return Layout(tuple(sets), tuple(refined))
+
+
+def pools(problem, layout_: Layout, rng: np.random.Generator) -> dict[tuple[str, ...], dict]:
+    """For every point set, ``POOL_FACTOR`` times its points drawn afresh on the host: the
+    candidates of resampling and refinement, put on the device once."""
+    from . import geometry
+
+    terms = {t.label: t for t in problem.ir.terms}
+    out = {}
+    for path, labels, n, _ in layout_.sets:
+        term = terms[labels[0]]
+        if len(path) == 1:
+            region, _ = term.region, term.points
+        else:
+            region = term.integrals[int(path[1][len("integral"):])].region
+        size = int(min(max(POOL_FACTOR * n, n), max(POOL_MAX, n)))
+        points, normals = geometry.region_points(region, size, rng, problem.options.sampler)
+        pool = {"points": jnp.asarray(points, problem.dtype)}
+        if normals is not None:
+            pool["normals"] = jnp.asarray(normals, problem.dtype)
+        out[path] = pool
+    return out
+
+
+def _get(batch, path):
+    entry = batch[path[0]]
+    return entry if len(path) == 1 else entry[path[1]]
+
+
+def _put(batch: dict, path, labels, entry) -> dict:
+    batch = dict(batch)
+    if len(path) == 1:
+        for label in labels:
+            batch[label] = entry
+    else:
+        outer = {**batch[path[0]], path[1]: entry}
+        for label in labels:
+            batch[label] = outer
+    return batch
+
+
+def reserve(batch: dict, layout_: Layout) -> dict:
+    """``batch`` with every refined set's arrays padded by its reserved slots (copies of its
+    first row, masked out) and a ``"mask"`` in every set."""
+    for path, labels, n, slots in layout_.sets:
+        entry = dict(_get(batch, path))
+        for key in _ROWS:
+            if key in entry and slots:
+                pad = jnp.broadcast_to(entry[key][:1], (slots,) + entry[key].shape[1:])
+                entry[key] = jnp.concatenate([entry[key], pad])
+        entry["mask"] = jnp.concatenate([jnp.ones(n, entry["points"].dtype),
+                                         jnp.zeros(slots, entry["points"].dtype)])
+        batch = _put(batch, path, labels, entry)
+    return batch
+
+
+def resample(batch: dict, layout_: Layout, pools_: dict, key: jax.Array) -> dict:
+    """Every set's drawn points replaced by a random subset of its pool (reserved slots and
+    what refinement put there are kept)."""
+    for i, (path, labels, n, _) in enumerate(layout_.sets):
+        pool = pools_[path]
+        chosen = jax.random.permutation(jax.random.fold_in(key, i),
+                                        pool["points"].shape[0])[:n]
+        entry = dict(_get(batch, path))
+        for k in _ROWS:
+            if k in entry:
+                entry[k] = entry[k].at[:n].set(pool[k][chosen])
+        batch = _put(batch, path, labels, entry)
+    return batch
+
+
+def refine(batch: dict, layout_: Layout, pools_: dict, residuals_at, count: int,
+           round_: jax.Array) -> dict:
+    """Round ``round_`` of refinement: in each refined set, fill the next ``count`` reserved
+    slots with the pool's points of largest squared residual. ``residuals_at(batch)`` gives
+    {label: (N,) residuals} (weighted sum over the labels of a set)."""
+    for i in layout_.refined:
+        path, labels, n, slots = layout_.sets[i]
+        pool = pools_[path]
+        trial = _put(batch, path, labels, {**_get(batch, path), **pool,
+                                           "mask": jnp.ones(pool["points"].shape[0])})
+        values = residuals_at(trial)
+        score = sum(values[label] ** 2 for label in labels)
+        _, best = jax.lax.top_k(score, count)
+        entry = dict(_get(batch, path))
+        start = n + jnp.minimum(round_, slots // count - 1) * count
+        for k in _ROWS:
+            if k in entry:
+                entry[k] = jax.lax.dynamic_update_slice_in_dim(entry[k], pool[k][best], start, 0)
+        entry["mask"] = jax.lax.dynamic_update_slice_in_dim(
+            entry["mask"], jnp.ones(count, entry["mask"].dtype), start, 0)
+        batch = _put(batch, path, labels, entry)
+    return batch
