@@ -28,7 +28,7 @@ OPTIMIZERS: Mapping[str, Mapping[str, float]] = {
     "ssbroyden": {"steps": 1000, **_STOP},
 }
 # Optimizers the language names whose implementation has not landed yet.
-PLANNED_OPTIMIZERS = ("ssbroyden",)
+PLANNED_OPTIMIZERS: tuple[str, ...] = ()
 
 
 def literal(node: s.Expr) -> float:

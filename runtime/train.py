@@ -24,12 +24,13 @@ from tqdm.auto import tqdm
 from ..compiler import ir
 from . import points
 from .engd import engd
+from .ssbroyden import ssbroyden
 from .problem import Batch, Params, Problem
 
 RECORD_EVERY = 10
 MAX_ADDED_POINTS = 1_000_000  # slots reserved for refinement, per set of points
 # Steps per chunk: long enough that Python's share is negligible, short enough for progress.
-CHUNK_STEPS = {"adam": 200, "lbfgs": 50, "engd": 5}
+CHUNK_STEPS = {"adam": 200, "lbfgs": 50, "ssbroyden": 50, "engd": 5}
 
 
 @dataclass
@@ -78,6 +79,8 @@ def optimizer(phase: ir.Phase) -> optax.GradientTransformationExtraArgs:
         return optax.adam(phase.get("lr", 1e-3))
     if phase.name == "lbfgs":
         return optax.lbfgs(memory_size=int(phase.get("memory", 10)))
+    if phase.name == "ssbroyden":
+        return ssbroyden()
     if phase.name == "engd":
         return engd(damping=phase.get("damping", 1e-6), adaptive=bool(phase.get("adaptive", 1)))
     raise ValueError(f"optimizer {phase.name!r} has no implementation")
@@ -98,7 +101,7 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Poin
             batch = carry.batch
             weights = dict(zip(labels, carry.weights)) if options.weighting else None
             loss = lambda p: problem.loss(p, batch, weights)
-            if phase.name == "lbfgs":  # reuse the value and gradient of the line search
+            if phase.name in ("lbfgs", "ssbroyden"):  # reuse the line search's value, gradient
                 value, grad = optax.value_and_grad_from_state(loss)(carry.params, state=carry.state)
                 updates, state = transform.update(grad, carry.state, carry.params, value=value,
                                                   grad=grad, value_fn=loss)

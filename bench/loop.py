@@ -1,0 +1,114 @@
+"""What the training loop costs beyond the loss evaluations it makes, and L-BFGS on the device
+against SciPy's L-BFGS-B driving the same jitted function from the host.
+
+    python bench/loop.py [EXAMPLE] [--adam 1000] [--lbfgs 500]
+
+For EXAMPLE (default poisson) with its own network and points, float64:
+
+- ``eval``: one jitted loss-and-gradient (best of 5), the unit of work;
+- Adam: the loop's training time for N steps (one loss-and-gradient each) against N units;
+- L-BFGS (optax, zoom line search): the loss-and-gradient evaluations it makes are counted in a
+  separate run (a host callback in the loss, which would distort timing); the timed run's
+  training time is compared with that many units;
+- SciPy ``minimize(method="L-BFGS-B", jac=True)`` on the same jitted function, from the same
+  start (after the same Adam phase), with the same memory (10), for as many iterations: time
+  per iteration and per evaluation.
+
+Overhead = loop time / (evaluations x eval) - 1.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.optimize
+from jax.flatten_util import ravel_pytree
+
+import pinnc
+from pinnc.runtime.train import train
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def best(function, *args, repeats=5):
+    jax.block_until_ready(function(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(function(*args))
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def counted(problem):
+    """The problem with a loss that counts its evaluations on the host."""
+    calls = []
+    original = problem.loss
+
+    def loss(params, batch, weights=None):
+        value = original(params, batch, weights)
+        jax.debug.callback(lambda: calls.append(1))
+        return value
+    problem.loss = loss
+    return calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("example", nargs="?", default="poisson")
+    parser.add_argument("--adam", type=int, default=1000)
+    parser.add_argument("--lbfgs", type=int, default=500)
+    args = parser.parse_args()
+    path = EXAMPLES / f"{args.example}.pde"
+    base = pinnc.compile_file(path, precision="float64")
+    key = jax.random.key(base.options.seed)
+    init_key, sample_key = jax.random.split(key)
+    params, batch = base.init(init_key), base.sample(sample_key)
+    unit = best(jax.jit(jax.value_and_grad(base.loss)), params, batch)
+    print(f"# {args.example}: {jax.devices()[0].platform}, one loss-and-gradient: "
+          f"{1e3 * unit:.2f} ms", flush=True)
+    print(f"{'loop':28} {'steps':>6} {'evals':>6} {'time s':>8} {'ms/step':>8} "
+          f"{'overhead':>9}", flush=True)
+
+    adam = base.with_options(optimizer=f"adam(steps={args.adam})")
+    result = train(adam, progress=False)
+    t = result.metrics["time_s"]
+    print(f"{'pinnc adam':28} {args.adam:6d} {args.adam:6d} {t:8.2f} {1e3 * t / args.adam:8.2f} "
+          f"{t / (args.adam * unit) - 1:9.1%}", flush=True)
+
+    phases = f"adam(steps={args.adam}) then lbfgs(steps={args.lbfgs})"
+    lbfgs = base.with_options(optimizer=phases)
+    counting = base.with_options(optimizer=phases)
+    calls = counted(counting)
+    train(counting, progress=False)
+    evaluations = len(calls) - args.adam  # adam's one per step
+    result = train(lbfgs, progress=False)
+    t = result.metrics["time_s"] - train(adam, progress=False).metrics["time_s"]
+    print(f"{'pinnc lbfgs (after adam)':28} {args.lbfgs:6d} {evaluations:6d} {t:8.2f} "
+          f"{1e3 * t / args.lbfgs:8.2f} {t / (evaluations * unit) - 1:9.1%}", flush=True)
+
+    start_params = train(adam, progress=False).params
+    theta, unravel = ravel_pytree(start_params)
+    value_and_grad = jax.jit(jax.value_and_grad(lambda th: base.loss(unravel(th), batch)))
+
+    def fun(th):
+        value, grad = value_and_grad(jnp.asarray(th))
+        return float(value), np.asarray(grad, np.float64)
+    fun(np.asarray(theta))  # compile
+    started = time.perf_counter()
+    out = scipy.optimize.minimize(fun, np.asarray(theta, np.float64), jac=True,
+                                  method="L-BFGS-B",
+                                  options=dict(maxiter=args.lbfgs, maxcor=10, ftol=0, gtol=0))
+    t_scipy = time.perf_counter() - started
+    print(f"{'scipy L-BFGS-B (after adam)':28} {out.nit:6d} {out.nfev:6d} {t_scipy:8.2f} "
+          f"{1e3 * t_scipy / out.nit:8.2f} {t_scipy / (out.nfev * unit) - 1:9.1%}", flush=True)
+    print(f"\npinnc / scipy time per L-BFGS iteration: "
+          f"{(t / args.lbfgs) / (t_scipy / out.nit):.2f}")
+
+
+if __name__ == "__main__":
+    main()
