@@ -4,7 +4,8 @@
 
 Columns: problem; the figure of merit (relative L2 error of each field with an `exact`; for
 `heat_inverse` the relative error of kappa against 0.1; for `seed` the largest spread of u
-along x); optimizer steps; training and compile seconds; status.
+along x; for `burgers` the relative L2 error against the Cole–Hopf solution on a 201 x 101
+grid, `bench/references.py`); optimizer steps; training and compile seconds; status.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import numpy as np
 
 import pinnc
 from pinnc.compiler.pipeline import parse_assignment
+
+import references  # bench/references.py, beside this script
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 KAPPA = 0.1  # heat_observations.csv was made with kappa = 0.1
@@ -32,6 +35,11 @@ def figures(name: str, result) -> list[tuple[str, float]]:
     metrics = result.metrics
     if name == "seed":
         return [("spread of u along x", seed_spread(result))]
+    if name == "burgers":  # against the Cole–Hopf solution (bench/references.py)
+        points, expected = references.burgers_grid()
+        predicted = np.asarray(result.field("u")(points), np.float64)
+        return [("u rel. L2 (Cole-Hopf)",
+                 float(np.linalg.norm(predicted - expected) / np.linalg.norm(expected)))]
     if name == "heat_inverse":
         return [("kappa rel. error", abs(metrics["params"]["kappa"] - KAPPA) / KAPPA)]
     return [(f"{field} rel. L2", e["rel_l2"]) for field, e in metrics["fields"].items()]

@@ -25,7 +25,7 @@ VERSION = "0.1.0"
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
                  "_with_tangents", "_integral", "TERM_RESIDUALS", "_laplacian", "folx", "_taylor",
-                 "_taylor_series", "SHARED_RESIDUALS", "_mean"}
+                 "_taylor_series", "SHARED_RESIDUALS", "_mean", "FEATURES"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
 
@@ -135,6 +135,18 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
                    for k in range(len(term.integrals))]
         blocks.append(_batched_function(term, functions[term.label], integrands,
                                         batched[term.label]))
+    features = {}
+    for term in problem.terms:
+        if term.kind == "minimize" and not term.integrals:
+            names = (_identifier(f"{term.label}_features", taken),
+                     _identifier(f"{term.label}_of_features", taken))
+            features[term.label] = names
+            blocks += _features_functions(term, plan.term(term.label), *names)
+    if features:
+        table = "".join(f"    {label!r}: ({a}, {b}),\n" for label, (a, b) in features.items())
+        blocks.append(f"FEATURES = {{\n{table}}}\n")
+    else:
+        blocks.append("FEATURES = {}\n")
     terms = {term.label: term for term in problem.terms}
     shared = {}
     for group in plan.shared:
@@ -337,6 +349,36 @@ def _field_call(expr, field: str, coords) -> str:
     if positions == tuple(range(len(coords))):
         return f"fields[{field!r}]"
     return f"(lambda q: fields[{field!r}](q[jnp.array({list(positions)})]))"
+
+
+def _features_functions(term: ir.Term, plan: TermPlan, features: str, of_features: str
+                        ) -> list[str]:
+    """For a minimize term, its integrand split in two at one point: the field values and
+    derivatives it contains (``features``: a vector z), and the integrand as a function of z
+    (``of_features``). Gauss–Newton (ENGD) linearizes the first and takes the second's
+    Hessian in z: the generalized Gauss–Newton of the integrand."""
+    nodes = sorted(field_nodes(plan.expr), key=sympy.default_sort_key)
+    together = sympy.Tuple(*nodes)
+    doc = (f"{term.label}: the values its integrand depends on at one point p: "
+           + ", ".join(sympy.sstr(n) for n in nodes) + ".")
+    first = _point_function(features, doc, together, term.coords, plan, term.span, [], {})
+    first = _stacked(first)
+    symbols = [sympy.Symbol(f"z@{k}", real=True) for k in range(len(nodes))]
+    replaced = plan.expr.xreplace(dict(zip(nodes, symbols)))
+    special = {symbol: f"z[{k}]" for k, symbol in enumerate(symbols)}
+    empty = TermPlan(plan.label, plan.coords, (), replaced)
+    doc = f"{term.label}: its integrand from the values z that {features} gives, at p."
+    second = _point_function(of_features, doc, replaced, term.coords, empty, term.span, ["z"],
+                             special)
+    return [first, second]
+
+
+def _stacked(source: str) -> str:
+    """A point function returning a tuple -> one returning the stacked vector."""
+    head, _, tail = source.rpartition("    return (")
+    body = tail.rstrip("\n")
+    assert body.endswith(",)")
+    return f"{head}    return jnp.stack([{body[:-2]}])\n"
 
 
 def _shared_function(terms: list[ir.Term], plan: TermPlan, function: str) -> str:

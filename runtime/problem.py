@@ -196,12 +196,70 @@ class Problem:
         return jnp.concatenate([rows[term.label] for term in self.ir.terms])
 
     def check_least_squares(self) -> None:
-        """Raise `SpecError` unless every term is a mean square (what Gauss–Newton needs)."""
+        """Raise `SpecError` unless every term is one Gauss–Newton takes: a mean square, or a
+        minimize term whose integrand holds no integral of its own."""
         for term in self.ir.terms:
-            if term.kind == "minimize":
-                raise SpecError("engd(...) needs least-squares terms (pde, bc, ic, data); "
-                                f"'{term.label}' is a minimize term: train it with adam or lbfgs",
+            if term.kind == "minimize" and term.label not in self.module.FEATURES:
+                raise SpecError("engd(...) takes minimize terms whose integrand holds no "
+                                f"integral; '{term.label}' holds one: train it with adam or lbfgs",
                                 term.span, source=self.text, filename=self.filename)
+
+    @property
+    def least_squares(self) -> bool:
+        """Whether every term is a mean square of residuals (no minimize term)."""
+        return all(term.kind != "minimize" for term in self.ir.terms)
+
+    def gauss_newton_rows(self, params: Params, batch: Batch, weights=None) -> jax.Array:
+        """Rows R (M, P) with RᵀR half the generalized Gauss–Newton matrix of the loss
+        (``ravel_pytree`` order of the parameters).
+
+        A mean-square term contributes its rows of `residual_jacobian`. A minimize term with
+        integrand F(z(x)), z the field values and derivatives it contains
+        (``FEATURES``), contributes at every point the rows ``sqrt(c/2) Lᵀ ∂z/∂θ`` with
+        ``L Lᵀ`` the Hessian of F in z and ``c = weight · measure / N``: for
+        ``0.5*dot(grad(u), grad(u)) - f*u`` that is the energy inner product of ENGD. Where
+        that Hessian is not positive semi-definite, its negative eigenvalues are taken as
+        zero (the Gauss–Newton matrix of its convex part)."""
+        theta, unravel = ravel_pytree(params)
+        scales = self._row_scales(batch, weights)
+        rows = []
+        for term in self.ir.terms:
+            entry = batch[term.label]
+            per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
+            shared = {k: v for k, v in entry.items() if k not in _PER_POINT}
+            if term.kind != "minimize":
+                single = self.module.TERM_RESIDUALS[term.label]
+
+                def at_point(flat, point, single=single, shared=shared):
+                    p = unravel(flat)
+                    one = {**shared, **{k: v[None] for k, v in point.items()}}
+                    return single(self.field_functions(p), p["params"], one)[0]
+                jacobian = jax.vmap(jax.grad(at_point), in_axes=(None, 0))(theta, per_point)
+                rows.append(scales[term.label][:, None] * jacobian)
+                continue
+            features, of_features = self.module.FEATURES[term.label]
+
+            def z_at(flat, q, features=features):
+                p = unravel(flat)
+                return features(self.field_functions(p), p["params"], q)
+
+            def curvature(q, z, of_features=of_features):
+                p = unravel(theta)
+                hessian = jax.hessian(lambda w: of_features(self.field_functions(p),
+                                                            p["params"], q, w))(z)
+                values, vectors = jnp.linalg.eigh(0.5 * (hessian + hessian.T))
+                return vectors * jnp.sqrt(jnp.maximum(values, 0.0))  # L with L Lᵀ ≈ H
+
+            points = per_point["points"]
+            zs = jax.vmap(lambda q: z_at(theta, q))(points)
+            jacobians = jax.vmap(jax.jacrev(z_at), in_axes=(None, 0))(theta, points)  # (N, k, P)
+            factors = jax.vmap(curvature)(points, zs)                                 # (N, k, k)
+            weight = term.weight * (1.0 if weights is None else weights[term.label])
+            mask = entry.get("mask", jnp.ones(points.shape[0], self.dtype))
+            c = weight * entry["measure"] * mask / jnp.sum(mask)
+            block = jnp.einsum("nkr,nkp->nrp", factors, jacobians) * jnp.sqrt(c / 2)[:, None, None]
+            rows.append(block.reshape(-1, theta.shape[0]))
+        return jnp.concatenate(rows)
 
     def field(self, name: str, params: Params) -> Callable[[jax.Array], jax.Array]:
         """The values of field ``name`` at X, an (N, ncoords) array -> (N,)."""

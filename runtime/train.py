@@ -19,11 +19,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.flatten_util import ravel_pytree
 from tqdm.auto import tqdm
 
 from ..compiler import ir
 from . import points
-from .engd import engd
+from .engd import choose_form, engd
 from .ssbroyden import ssbroyden
 from .problem import Batch, Params, Problem
 
@@ -86,7 +87,19 @@ def optimizer(phase: ir.Phase) -> optax.GradientTransformationExtraArgs:
     raise ValueError(f"optimizer {phase.name!r} has no implementation")
 
 
-def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None):
+def engd_form(problem: Problem, params: Params, batch: Batch) -> str:
+    """How `engd` solves for its step on this problem: 'generalized' where there are minimize
+    terms (the generalized Gauss–Newton matrix, parameter form), else `engd.choose_form` of the
+    number of residuals and of parameters."""
+    if not problem.least_squares:
+        return "generalized"
+    rows = sum(int(batch[t.label]["points"].shape[0]) for t in problem.ir.terms)
+    size = int(ravel_pytree(params)[0].shape[0])
+    return choose_form(rows, size, jnp.dtype(problem.dtype).itemsize)
+
+
+def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None,
+                    form: str | None = None):
     """A function running ``length`` steps of ``phase`` from a carry; steps at or past
     ``end`` (and all steps after a non-finite loss) leave the carry unchanged. Before a step,
     where the options say so, points are resampled or refined and the terms' adaptive weights
@@ -110,10 +123,14 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Poin
                     value, grad = jax.value_and_grad(loss)(carry.params)
                 else:
                     value, grad = loss(carry.params), None
-                updates, state = transform.update(
-                    carry.params, carry.state, carry.params, value_fn=loss, value=value,
-                    residual_fn=lambda p: problem.residual_vector(p, batch, weights),
-                    jacobian_fn=lambda p: problem.residual_jacobian(p, batch, weights))
+                if form == "generalized":
+                    solver = dict(rows_fn=lambda p: problem.gauss_newton_rows(p, batch, weights))
+                else:
+                    solver = dict(
+                        form=form, residual_fn=lambda p: problem.residual_vector(p, batch, weights),
+                        jacobian_fn=lambda p: problem.residual_jacobian(p, batch, weights))
+                updates, state = transform.update(carry.params, carry.state, carry.params,
+                                                  value_fn=loss, value=value, **solver)
             else:
                 value, grad = jax.value_and_grad(loss)(carry.params)
                 updates, state = transform.update(grad, carry.state, carry.params)
@@ -317,7 +334,7 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
         history.rows = saved.history
     else:
         params, step, train_s, compile_s = fresh, 0, 0.0, 0.0
-    status = "ok"
+    status, forms = "ok", {}
     total = sum(p.steps for p in options.optimizer)
     bar = tqdm(total=total, initial=step, disable=not progress, unit="step",
                dynamic_ncols=True, desc=problem.name)
@@ -341,7 +358,10 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
                 end = jnp.asarray(phase_end, jnp.int32)
                 started = time.perf_counter()
                 pools = moves.pools if moves is not None else {}
-                chunk = jax.jit(_chunk_function(problem, phase, length, moves)).lower(
+                form = engd_form(problem, params, batch) if phase.name == "engd" else None
+                if form is not None:
+                    forms[f"{index}:{phase.name}"] = form
+                chunk = jax.jit(_chunk_function(problem, phase, length, moves, form)).lower(
                     carry, end, pools).compile()
                 compile_s += time.perf_counter() - started
                 finished = False
@@ -380,11 +400,11 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
             status = "interrupted"
         finally:
             bar.close()
-    return _finish(problem, params, batch, history, status, step, train_s, compile_s)
+    return _finish(problem, params, batch, history, status, step, train_s, compile_s, forms)
 
 
 def _finish(problem: Problem, params: Params, batch: Batch, history: _History, status: str,
-            step: int, train_s: float, compile_s: float) -> TrainResult:
+            step: int, train_s: float, compile_s: float, forms: dict | None = None) -> TrainResult:
     values = {k: float(v) for k, v in problem.term_values(params, batch).items()}
     loss = float(problem.loss(params, batch))
     if status == "ok" and not math.isfinite(loss):
@@ -401,6 +421,9 @@ def _finish(problem: Problem, params: Params, batch: Batch, history: _History, s
         "params": {name: float(v) for name, v in params["params"].items()},
         "precision": problem.options.precision,
         "device": jax.devices()[0].platform,
+        # how each engd phase ("index:engd") solved for its steps: kernel, parameter,
+        # matrix-free or generalized (engd.choose_form, train.engd_form)
+        "solver": dict(forms or {}),
     }
     return TrainResult(problem, params, metrics, history.rows)
 

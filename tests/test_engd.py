@@ -8,7 +8,8 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 import pinnc
-from pinnc.runtime.engd import choose_form, engd, gauss_newton_direction
+from pinnc.runtime.engd import (choose_form, engd, gauss_newton_direction,
+                                matrix_free_direction)
 
 jax.config.update("jax_enable_x64", True)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -29,9 +30,23 @@ def test_one_step_solves_a_linear_least_squares_problem(m, p):
         np.testing.assert_allclose(A @ solved, y, atol=1e-7)
 
 
-def test_the_form_is_the_smaller_system():
+def test_the_form_is_the_smaller_system_or_matrix_free_when_it_does_not_fit():
     assert choose_form(100, 2000) == "kernel"
     assert choose_form(3000, 2000) == "parameter"
+    # J (M x P) and the smaller Gram matrix, in float64: 8 * (3000*2000 + 2000**2) = 80 MB
+    assert choose_form(3000, 2000, 8, budget=80_000_000) == "parameter"
+    assert choose_form(3000, 2000, 8, budget=79_999_999) == "matrix-free"
+    assert choose_form(10**6, 10**5) == "matrix-free"  # 8e11 bytes fit no machine here
+
+
+def test_the_matrix_free_solve_matches_the_dense_one():
+    rng = np.random.default_rng(3)
+    A = jnp.asarray(rng.normal(size=(30, 12)) * np.logspace(0, 2, 12))
+    y = jnp.asarray(rng.normal(size=30))
+    theta = jnp.asarray(rng.normal(size=12))
+    dense = gauss_newton_direction(A, A @ theta - y, damping=1e-10)
+    free = matrix_free_direction(lambda t: A @ t - y, theta, 1e-10, jax.random.key(0))
+    np.testing.assert_allclose(free, dense, rtol=1e-6)
 
 
 def test_the_line_search_never_raises_the_loss():
@@ -78,8 +93,28 @@ def test_engd_recovers_a_parameter_of_an_inverse_problem():
     assert all(b <= a for a, b in zip(losses, losses[1:]))  # never increases
 
 
-def test_engd_refuses_minimize_terms_with_a_located_error():
-    problem = pinnc.compile_file(EXAMPLES / "seed.pde", optimizer="engd(steps=3)")
-    with pytest.raises(pinnc.SpecError) as caught:
-        problem.train(progress=False)
-    assert caught.value.line == 5 and "minimize" in str(caught.value)
+def test_generalized_gauss_newton_of_the_dirichlet_energy_is_the_energy_inner_product():
+    problem = pinnc.compile_file(EXAMPLES / "variational.pde", points=20, boundary_points=8,
+                                 model="mlp(hidden=[5])")
+    params = problem.init(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    theta, unravel = ravel_pytree(params)
+    rows = problem.gauss_newton_rows(params, batch)
+    u = lambda t, q: problem.field_functions(unravel(t))["u"](q)
+    gradient_u = jax.vmap(jax.jacrev(jax.grad(u, argnums=1)), in_axes=(None, 0))  # (N, 2, P)
+    inside, edge = batch["minimize1"], batch["bc1"]
+    G = jnp.einsum("nkp,nkq->pq", *(2 * [gradient_u(theta, inside["points"])]))
+    G = G * float(inside["measure"]) / inside["points"].shape[0]      # energy: integral of grad.grad
+    values = jax.vmap(jax.grad(u), in_axes=(None, 0))(theta, edge["points"])  # (N, P)
+    B = 2 * 100.0 * values.T @ values / edge["points"].shape[0]       # bc weight 100, squared
+    np.testing.assert_allclose(rows.T @ rows, (G + B) / 2, rtol=1e-9, atol=1e-12)
+
+
+def test_engd_trains_minimize_terms():
+    problem = pinnc.compile_file(EXAMPLES / "seed.pde", optimizer="engd(steps=20)")
+    result = problem.train(progress=False)
+    assert result.metrics["solver"] == {"0:engd": "generalized"}
+    x = jnp.linspace(-3, 3, 41)
+    X, Y = jnp.meshgrid(x, x)
+    values = result.field("u")(jnp.stack([X.ravel(), Y.ravel()], 1)).reshape(X.shape)
+    assert float(jnp.max(values.max(axis=1) - values.min(axis=1))) < 1e-4
