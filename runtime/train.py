@@ -293,7 +293,7 @@ class _Interrupt:
 
 
 def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | None = None,
-          resume: bool = False, callback: Callable[[int, Params], None] | None = None
+          resume: bool = False, callback: Callable[[int, Params, float], None] | None = None
           ) -> TrainResult:
     """Train ``problem`` with its options; returns params, metrics and history.
 
@@ -301,7 +301,8 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
     optimizer state, points, history, times) is written there atomically as
     ``checkpoint.npz``, with the program (``spec.pde``, ``run.json``) written at the start.
     ``resume``: continue from that folder's checkpoint instead of starting afresh; the run
-    then ends where an uninterrupted run would. ``callback(step, params)`` is called after
+    then ends where an uninterrupted run would. ``callback(step, params, seconds)`` (seconds:
+    training time so far, compilation excluded) is called after
     every chunk (after the checkpoint is written).
 
     The first Ctrl-C finishes the chunk in flight and returns with status ``"interrupted"``
@@ -386,7 +387,7 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
                             params, step, index, first, finished, batch, weights, train_s,
                             compile_s, history.rows, carry.state), digest)
                     if callback is not None:
-                        callback(step, params)
+                        callback(step, params, train_s)
                 if bool(carry.diverged):
                     status = "diverged"
                     break

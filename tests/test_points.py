@@ -96,7 +96,7 @@ def test_moving_points_and_weights_survive_a_kill_and_resume(problem, tmp_path):
     class Killed(Exception):
         pass
 
-    def kill(step, params):
+    def kill(step, params, seconds):
         if step == 400:
             raise Killed
     with pytest.raises(Killed):

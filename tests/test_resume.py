@@ -45,7 +45,7 @@ class Killed(Exception):
 # killed in adam, in lbfgs, in engd
 def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_run_does(problem, uninterrupted,
                                                                         tmp_path, stop_at):
-    def kill(step, params):
+    def kill(step, params, seconds):
         if step == stop_at:
             raise Killed  # after the chunk's checkpoint was written, as a SIGKILL would
     with pytest.raises(Killed):
@@ -60,7 +60,7 @@ def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_run_does(problem, 
 
 def test_ctrl_c_finishes_the_chunk_and_the_run_folder_says_interrupted(problem, uninterrupted,
                                                                        tmp_path):
-    def press_ctrl_c(step, params):
+    def press_ctrl_c(step, params, seconds):
         if step == 450:
             os.kill(os.getpid(), signal.SIGINT)
     result = train(problem, progress=False, checkpoint=tmp_path, callback=press_ctrl_c)

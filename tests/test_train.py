@@ -352,7 +352,7 @@ def test_tolerances_end_a_phase_early_and_the_next_one_starts_there():
                                            "then lbfgs(steps=3000, grad_tol=1e-3)")
     seen = []
     result = pinnc.runtime.train.train(problem, progress=False,
-                                       callback=lambda step, params: seen.append(step))
+                                       callback=lambda step, params, seconds: seen.append(step))
     assert result.metrics["status"] == "ok"
     history = dict(zip(result.history["step"], result.history["loss"]))
     # adam stopped at its first step whose loss was at or below 2 (no step taken there) ...
