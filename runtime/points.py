@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 POOL_FACTOR = 16
-POOL_MAX = 1_000_000  # points per pool at most (the pool of 10^7 requested points is the set itself)
+POOL_MAX = 1_000_000  # points per pool at most, unless the set itself has more
 _ROWS = ("points", "normals")
 
 
@@ -49,7 +49,7 @@ def layout(problem, batch: dict, refine_slots: int = 0) -> Layout:
         if term.data is not None:
             continue
         entry = batch[labels[0]]
-        grows = refine_slots and all(terms[l].kind == "pde" for l in labels)
+        grows = refine_slots > 0 and all(terms[label].kind == "pde" for label in labels)
         if grows:
             refined.append(len(sets))
         sets.append(((labels[0],), labels, int(entry["points"].shape[0]),
@@ -70,7 +70,7 @@ def pools(problem, layout_: Layout, rng: np.random.Generator) -> dict[tuple[str,
     for path, labels, n, _ in layout_.sets:
         term = terms[labels[0]]
         if len(path) == 1:
-            region, _ = term.region, term.points
+            region = term.region
         else:
             region = term.integrals[int(path[1][len("integral"):])].region
         size = int(min(max(POOL_FACTOR * n, n), max(POOL_MAX, n)))
