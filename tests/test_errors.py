@@ -271,6 +271,18 @@ OPTIONS = [
          "expected a model: mlp(hidden=[...], activation=..., output=...)"),
     case("points-not-a-number", HEAD + "pde u = 0 in Omega\nset points = many", 4, 14,
          "expected a number"),
+    case("refine-not-rar", HEAD + "pde u = 0 in Omega\nset refine = rad(every=10, points=5)",
+         4, 14, "expected rar(every=N, points=K)"),
+    case("refine-every-zero", HEAD + "pde u = 0 in Omega\nset refine = rar(every=0, points=5)",
+         4, 24, "every must be an integer >= 1, got 0"),
+    case("refine-without-points", HEAD + "pde u = 0 in Omega\nset refine = rar(every=10)",
+         4, 14, "rar(...) needs points=N"),
+    case("weighting-smoothing-one", HEAD + "pde u = 0 in Omega\n"
+         "set weighting = gradnorm(smoothing=1)", 4, 36, "smoothing must be in [0, 1), got 1"),
+    case("weighting-unknown", HEAD + "pde u = 0 in Omega\nset weighting = softadapt", 4, 17,
+         "expected gradnorm(every=N, smoothing=X)"),
+    case("tolerance-negative", HEAD + "pde u = 0 in Omega\n"
+         "set optimizer = lbfgs(steps=10, grad_tol=-1)", 4, 42, "grad_tol must not be negative"),
 ]
 
 CORPUS = SYNTAX + NAMES + DOMAINS + REGIONS + EXPRESSIONS + STATEMENTS + OPTIONS
