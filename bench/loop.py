@@ -33,17 +33,9 @@ from jax.flatten_util import ravel_pytree
 import pinnc
 from pinnc.runtime.train import train
 
+from derivatives import best_time  # noqa: E402  (bench/derivatives.py, beside this script)
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def best(function, *args, repeats=5):
-    jax.block_until_ready(function(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(function(*args))
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def counted(problem):
@@ -70,7 +62,7 @@ def main() -> None:
     key = jax.random.key(base.options.seed)
     init_key, sample_key = jax.random.split(key)
     params, batch = base.init(init_key), base.sample(sample_key)
-    single = best(jax.jit(jax.value_and_grad(base.loss)), params, batch)
+    single = best_time(jax.jit(jax.value_and_grad(base.loss)), (params, batch), 5)
 
     @jax.jit
     def hundred(params, batch):  # 100 evaluations in one program: no dispatch in between
@@ -78,7 +70,7 @@ def main() -> None:
             value, grad = jax.value_and_grad(base.loss)(p, batch)
             return jax.tree.map(lambda a, g: a - 1e-12 * g, p, grad), value
         return jax.lax.scan(body, params, None, length=100)
-    unit = best(hundred, params, batch, repeats=3) / 100
+    unit = best_time(hundred, (params, batch), 3) / 100
     print(f"# {args.example}: {jax.devices()[0].platform}; one loss-and-gradient: "
           f"{1e3 * single:.2f} ms called alone, {1e3 * unit:.2f} ms inside a compiled loop "
           "(the unit below)", flush=True)

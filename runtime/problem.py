@@ -176,24 +176,29 @@ class Problem:
         rows = {}
         scales = self._row_scales(batch, weights)
         for labels in self.ir.point_sets():
-            entry = batch[labels[0]]
-            per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
-            shared = {k: v for k, v in entry.items() if k not in _PER_POINT}
             if len(labels) > 1:  # the terms' residuals together: one forward pass per point
                 residuals = self.module.SHARED_RESIDUALS[labels]
             else:
                 single = self.module.TERM_RESIDUALS[labels[0]]
                 residuals = lambda *args, single=single: (single(*args),)
-
-            def at_point(flat, point, residuals=residuals, shared=shared):
-                p = unravel(flat)
-                one = {**shared, **{k: v[None] for k, v in point.items()}}
-                return jnp.stack([r[0] for r in residuals(self.field_functions(p), p["params"], one)])
-
-            jacobians = jax.vmap(jax.jacrev(at_point), in_axes=(None, 0))(theta, per_point)
+            jacobians = self._point_jacobians(residuals, batch[labels[0]], theta, unravel)
             for k, label in enumerate(labels):
                 rows[label] = scales[label][:, None] * jacobians[:, k]
         return jnp.concatenate([rows[term.label] for term in self.ir.terms])
+
+    def _point_jacobians(self, residuals: Callable, entry: dict, theta: jax.Array,
+                         unravel: Callable) -> jax.Array:
+        """(N, T, P): the gradients in the flat parameters of the T residuals that
+        ``residuals(fields, params, entry)`` returns (a tuple), at each of the entry's points,
+        by reverse mode at single points under `vmap`."""
+        per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
+        shared = {k: v for k, v in entry.items() if k not in _PER_POINT}
+
+        def at_point(flat, point):
+            p = unravel(flat)
+            one = {**shared, **{k: v[None] for k, v in point.items()}}
+            return jnp.stack([r[0] for r in residuals(self.field_functions(p), p["params"], one)])
+        return jax.vmap(jax.jacrev(at_point), in_axes=(None, 0))(theta, per_point)
 
     def check_least_squares(self) -> None:
         """Raise `SpecError` unless every term is one Gauss–Newton takes: a mean square, or a
@@ -225,16 +230,10 @@ class Problem:
         rows = []
         for term in self.ir.terms:
             entry = batch[term.label]
-            per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
-            shared = {k: v for k, v in entry.items() if k not in _PER_POINT}
             if term.kind != "minimize":
                 single = self.module.TERM_RESIDUALS[term.label]
-
-                def at_point(flat, point, single=single, shared=shared):
-                    p = unravel(flat)
-                    one = {**shared, **{k: v[None] for k, v in point.items()}}
-                    return single(self.field_functions(p), p["params"], one)[0]
-                jacobian = jax.vmap(jax.grad(at_point), in_axes=(None, 0))(theta, per_point)
+                jacobian = self._point_jacobians(lambda *args, single=single: (single(*args),),
+                                                 entry, theta, unravel)[:, 0]
                 rows.append(scales[term.label][:, None] * jacobian)
                 continue
             features, of_features = self.module.FEATURES[term.label]
@@ -250,7 +249,7 @@ class Problem:
                 values, vectors = jnp.linalg.eigh(0.5 * (hessian + hessian.T))
                 return vectors * jnp.sqrt(jnp.maximum(values, 0.0))  # L with L Lᵀ ≈ H
 
-            points = per_point["points"]
+            points = entry["points"]
             zs = jax.vmap(lambda q: z_at(theta, q))(points)
             jacobians = jax.vmap(jax.jacrev(z_at), in_axes=(None, 0))(theta, points)  # (N, k, P)
             factors = jax.vmap(curvature)(points, zs)                                 # (N, k, k)

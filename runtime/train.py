@@ -318,16 +318,15 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
     if any(p.name == "engd" for p in options.optimizer):
         problem.check_least_squares()
     fresh = problem.init(init_key)
+    batch, moves = _points(problem, sample_key)  # on resume, the shapes the checkpoint fills
     saved, digest = None, None
     if checkpoint is not None:
         digest = runs.program_digest(problem)
         checkpoint = Path(checkpoint)
         if resume:
-            saved = runs.load_checkpoint(checkpoint, problem, fresh,
-                                         _points(problem, sample_key)[0], len(labels))
+            saved = runs.load_checkpoint(checkpoint, problem, fresh, batch, len(labels))
         else:
             runs.save_program(problem, checkpoint)
-    batch, moves = _points(problem, sample_key)
     weights = jnp.ones(len(labels), problem.dtype)
     if saved is not None:
         params, step, batch, weights = saved.params, saved.step, saved.batch, saved.weights
