@@ -56,7 +56,8 @@ class _Analysis:
                 yield statement
 
     def run(self) -> ir.Problem:
-        options = read_options(self.of_type(s.SetOption), self.overrides)
+        minimizes = any(isinstance(st, s.Minimize) for st in self.program.statements)
+        options = read_options(self.of_type(s.SetOption), self.overrides, minimizes)
         kinds = {s.Let: "let", s.ParamDecl: "param", s.DomainDecl: "domain", s.FieldDecl: "field"}
         for statement in self.program.statements:  # in source order: a clash names the later
             if type(statement) in kinds:
@@ -76,8 +77,6 @@ class _Analysis:
         for statement in self.of_type(s.Let):  # every let is checked, used or not
             self.let_value(statement.name.id)
         terms = self.terms()
-        if not options.optimizer:
-            options = dataclasses.replace(options, optimizer=ir.default_optimizer(terms))
         exact = tuple(self.exact(st) for st in self.of_type(s.ExactDecl))
         if not self.fields:
             raise SpecError("the program declares no field: add e.g. 'field u(x, y)'",

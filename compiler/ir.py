@@ -285,16 +285,22 @@ class Options:
 
 
 # The default optimizer: natural gradient where every term is a mean square (it reaches errors
-# orders of magnitude below L-BFGS in the same time), else Adam then L-BFGS (engd does not yet
-# take minimize terms). Measured in bench/accuracy.py; documented in README.md.
+# orders of magnitude below L-BFGS in the same time), else Adam then L-BFGS (engd takes only
+# some minimize terms). Measured in bench/optimizers.py and bench/accuracy.py; see README.md.
 LEAST_SQUARES_DEFAULT = (Phase("engd", 300, (("damping", 1e-6), ("adaptive", 1.0))),)
 GENERAL_DEFAULT = (Phase("adam", 1000, (("lr", 1e-3),)), Phase("lbfgs", 5000, (("memory", 10.0),)))
 
+# Where a program trains with engd and does not set these, they default to a smaller network
+# and fewer points than `Options`: one Gauss–Newton step costs about M·P² (M residuals, P
+# parameters), and on the examples many cheap steps reach lower errors in the same time than
+# few dear ones (bench/optimizers.py, README.md: Poisson 2-D at 120 s, 1×64 with 1000 + 200
+# points 6e-8, 3×32 with 2000 + 400 points 8e-7). ENGD's published results use such networks.
+NATURAL_GRADIENT_DEFAULTS = {"model": Model(hidden=(64,)), "points": 1000, "boundary_points": 200}
 
-def default_optimizer(terms) -> tuple[Phase, ...]:
-    if all(term.kind != "minimize" for term in terms):
-        return LEAST_SQUARES_DEFAULT
-    return GENERAL_DEFAULT
+
+def default_optimizer(minimizes: bool) -> tuple[Phase, ...]:
+    """The optimizer of a program that sets none; ``minimizes``: it has a minimize term."""
+    return GENERAL_DEFAULT if minimizes else LEAST_SQUARES_DEFAULT
 
 
 # --- the whole program ---------------------------------------------------------------------------

@@ -196,8 +196,11 @@ _READERS: Mapping[str, Callable[[s.SetOption], object]] = {
 OPTION_NAMES = tuple(_READERS)
 
 
-def options(statements: Iterable[s.SetOption], overrides: Iterable[s.SetOption] = ()) -> ir.Options:
-    """The options a program sets, then the overrides applied on top.
+def options(statements: Iterable[s.SetOption], overrides: Iterable[s.SetOption] = (),
+            minimizes: bool = False) -> ir.Options:
+    """The options a program sets, then the overrides applied on top, then the defaults of
+    those left unset: the optimizer (`ir.default_optimizer`; ``minimizes``: the program has a
+    minimize term) and, where that trains with engd, `ir.NATURAL_GRADIENT_DEFAULTS`.
 
     An option set twice in the program is an error; an override replaces the program's value.
     """
@@ -213,6 +216,11 @@ def options(statements: Iterable[s.SetOption], overrides: Iterable[s.SetOption] 
     for statement in overrides:
         name = _check_name(statement)
         values[name] = _READERS[name](statement)
+    if "optimizer" not in values:
+        values["optimizer"] = ir.default_optimizer(minimizes)
+    if any(phase.name == "engd" for phase in values["optimizer"]):
+        for name, value in ir.NATURAL_GRADIENT_DEFAULTS.items():
+            values.setdefault(name, value)
     return dataclasses.replace(ir.Options(), **values)
 
 

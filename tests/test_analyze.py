@@ -27,7 +27,9 @@ def test_poisson_residuals_and_regions():
     assert (pde.label, pde.kind, pde.region.on_boundary) == ("pde1", "pde", False)
     assert (bc.label, bc.kind, bc.region.on_boundary, bc.residual) == ("bc1", "bc", True, u)
     assert p.exact[0].field == "u"
-    assert p.options.points == 2000 and p.options.boundary_points == 400
+    # trained with engd by default: its smaller network and fewer points
+    assert p.options.points == 1000 and p.options.boundary_points == 200
+    assert p.options.model.hidden == (64,)
 
 
 def test_burgers_predicates_and_options():
@@ -146,6 +148,23 @@ def test_analyze_keeps_integers_exact():
     (term,) = analyze(program).terms
     u = sympy.Function("u")(x)
     assert term.residual == sympy.Rational(1, 10) * u - sympy.Rational(1, 3)
+
+
+def test_engd_defaults_apply_only_to_what_a_program_leaves_unset():
+    text = HEADER + "pde lap(u) = 1 in Omega\nbc u = 0 on boundary(Omega)\n"
+    natural = problem(text).options
+    assert (natural.model.hidden, natural.points, natural.boundary_points) == ((64,), 1000, 200)
+    assert problem(text).fields[0].model.hidden == (64,)
+    chosen = problem(text + "set points = 3000\nset model = mlp(hidden=[8, 8])\n")
+    assert (chosen.options.points, chosen.options.boundary_points) == (3000, 200)
+    assert chosen.fields[0].model.hidden == (8, 8)
+    chained = problem(text + "set optimizer = adam(steps=5) then engd(steps=5)\n").options
+    assert (chained.model.hidden, chained.points) == ((64,), 1000)
+    general = problem(text + "set optimizer = lbfgs(steps=5)\n").options
+    assert (general.model.hidden, general.points, general.boundary_points) == \
+        ((32, 32, 32), 2000, 400)
+    variational = problem(HEADER + "minimize integral(Dx(u)^2)\n").options
+    assert (variational.model.hidden, variational.points) == ((32, 32, 32), 2000)
 
 
 def test_default_optimizer_depends_on_the_terms():

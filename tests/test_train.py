@@ -47,8 +47,9 @@ def test_init_is_a_pytree_of_network_weights(poisson, params):
     assert leaves and all(isinstance(leaf, jax.Array) for leaf in leaves)
     assert _finite(params)
     weights = jax.tree.leaves(params["fields"]["u"])
-    # the default model: 2 inputs -> 32 -> 32 -> 32 -> 1, a weight matrix and a bias per layer
-    assert sum(w.size for w in weights) == (2 * 32 + 32) + 2 * (32 * 32 + 32) + (32 + 1)
+    # the default model under engd (poisson.pde's default optimizer): 2 inputs -> 64 -> 1,
+    # a weight matrix and a bias per layer
+    assert sum(w.size for w in weights) == (2 * 64 + 64) + (64 + 1)
     assert params["params"] == {}
     # deterministic in the key, different for another key
     same = poisson.init(jax.random.key(0))
