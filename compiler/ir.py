@@ -287,7 +287,7 @@ class Options:
 # The default optimizer: natural gradient where every term is a mean square (it reaches errors
 # orders of magnitude below L-BFGS in the same time), else Adam then L-BFGS (engd takes only
 # some minimize terms). Measured in bench/optimizers.py and bench/accuracy.py; see README.md.
-LEAST_SQUARES_DEFAULT = (Phase("engd", 300, (("damping", 1e-6), ("adaptive", 1.0))),)
+LEAST_SQUARES_DEFAULT = (Phase("engd", 5000, (("damping", 1e-6), ("adaptive", 1.0))),)
 GENERAL_DEFAULT = (Phase("adam", 1000, (("lr", 1e-3),)), Phase("lbfgs", 5000, (("memory", 10.0),)))
 
 # Where a program trains with engd and does not set these, they default to a smaller network
