@@ -5,5 +5,3 @@ field u(x1, x2, x3, x4, x5)
 pde  lap(u) = -pi^2*exact_u      in Cube
 bc   u = exact_u                 on boundary(Cube)
 exact u = sin(pi*x1) + sin(pi*x2) + sin(pi*x3) + sin(pi*x4) + sin(pi*x5)
-set points = 4000
-set boundary_points = 1000
