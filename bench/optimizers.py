@@ -30,13 +30,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pinnc  # noqa: E402
-from pinnc.compiler import ir  # noqa: E402
-from pinnc.runtime import geometry  # noqa: E402
-from pinnc.runtime.train import train  # noqa: E402
+from pinnc.runtime.train import exact_reference, train  # noqa: E402
 
 import references  # noqa: E402  (bench/references.py)
 
@@ -70,7 +67,9 @@ def error_function(name: str, problem):
     if name == "burgers":
         points, expected = references.burgers_grid()
     else:  # the points and values `field_errors` uses
-        points, expected = reference_points(problem)
+        exact = next(e for e in problem.ir.exact if e.field == "u")
+        rng = np.random.default_rng(2 ** 31 + problem.options.seed)
+        points, expected = exact_reference(problem, exact, rng)
     u = jax.jit(lambda params: problem.field("u", params)(points))
 
     def relative_l2(params):
@@ -79,29 +78,20 @@ def error_function(name: str, problem):
     return relative_l2
 
 
-def reference_points(problem, n: int = 10_000):
-    """``n`` uniform points of u's domain and the exact u there, drawn as `field_errors` does."""
-    rng = np.random.default_rng(2 ** 31 + problem.options.seed)
-    domain = problem.field_domain("u")
-    points, _ = geometry.region_points(ir.Region(domain_name="", domain=domain,
-                                                 on_boundary=False), n, rng, "uniform")
-    points = jnp.asarray(points, problem.dtype)
-    return points, np.asarray(problem.exact("u")(points), np.float64)
-
-
 def run(name: str, optimizer: str, budget: float, overrides: dict[str, str] | None = None):
     settings = {"precision": "float64", **(overrides or {}), "optimizer": OPTIMIZERS[optimizer]}
     problem = pinnc.compile_file(EXAMPLES / f"{name}.pde", **settings)
     error = error_function(name, problem)
     curve = []
-    due = [0.0]
+    due = 0.0
 
     def measure(step, params, seconds):
-        # about 100 measurements per run, spaced evenly in log time (each costs a little
-        # wall time, none of it counted as training)
-        if seconds >= due[0] or seconds >= budget:
+        # measured each time training time has grown by 5% (each costs a little wall time,
+        # none of it counted as training)
+        nonlocal due
+        if seconds >= due or seconds >= budget:
             curve.append((seconds, error(params), step))
-            due[0] = max(seconds * 1.05, seconds + 0.05)
+            due = max(seconds * 1.05, seconds + 0.05)
         if seconds >= budget:
             raise Budget
     try:

@@ -429,28 +429,33 @@ def _finish(problem: Problem, params: Params, batch: Batch, history: _History, s
 
 
 def field_errors(problem: Problem, params: Params, n: int = 10_000) -> dict[str, dict]:
-    """Relative L2 and max-abs error of every field with an `exact`, on ``n`` fresh uniform
-    points of its domain (a generator seeded apart from training's)."""
-    from . import geometry
+    """Relative L2 and max-abs error of every field with an `exact`, at `exact_reference`'s
+    points."""
     errors = {}
     rng = np.random.default_rng(2 ** 31 + problem.options.seed)
     for exact in problem.ir.exact:
-        f = problem.ir.field_named(exact.field)
-        if exact.data is not None:  # reference values from a file, at its points
-            points, expected = exact.data.points, exact.data.values
-        else:
-            domain = problem.field_domain(f.name)
-            points, _ = geometry.region_points(ir.Region(domain_name="", domain=domain,
-                                                         on_boundary=False), n, rng, "uniform")
-            points = points[:, [domain.coords.index(c) for c in f.coords]]
-            expected = np.asarray(problem.exact(f.name)(jnp.asarray(points, problem.dtype)),
-                                  np.float64)
-        predicted = np.asarray(problem.field(f.name, params)(jnp.asarray(points, problem.dtype)),
-                               np.float64)
+        points, expected = exact_reference(problem, exact, rng, n)
+        predicted = np.asarray(problem.field(exact.field, params)(points), np.float64)
         difference = predicted - expected
         norm = np.linalg.norm(expected)
-        errors[f.name] = {
+        errors[exact.field] = {
             "rel_l2": float(np.linalg.norm(difference) / norm) if norm > 0 else float(np.linalg.norm(difference)),
             "max_abs": float(np.max(np.abs(difference))),
         }
     return errors
+
+
+def exact_reference(problem: Problem, exact: ir.Exact, rng: np.random.Generator,
+                    n: int = 10_000) -> tuple[jax.Array, np.ndarray]:
+    """Where and what ``exact`` says its field is: the reference values of its data file at
+    their points, or ``n`` fresh uniform points of the field's domain (drawn with ``rng``,
+    which `field_errors` seeds apart from training's) and the exact solution there."""
+    from . import geometry
+    if exact.data is not None:
+        return jnp.asarray(exact.data.points, problem.dtype), np.asarray(exact.data.values)
+    f = problem.ir.field_named(exact.field)
+    domain = problem.field_domain(f.name)
+    points, _ = geometry.region_points(ir.Region(domain_name="", domain=domain,
+                                                 on_boundary=False), n, rng, "uniform")
+    points = jnp.asarray(points[:, [domain.coords.index(c) for c in f.coords]], problem.dtype)
+    return points, np.asarray(problem.exact(f.name)(points), np.float64)
