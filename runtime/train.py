@@ -1,8 +1,8 @@
 """The training loop: optimizer phases run in jit-compiled chunks of steps on the device.
 
-A step is a pure function of (params, optimizer state, batch); a chunk is `lax.scan` over a
-fixed number of steps, compiled once per phase (ahead of time, so that compilation is timed
-apart from training). Python runs only between chunks: progress bar, history, divergence check.
+A step is a pure function of (params, optimizer state, batch); a chunk is a `lax.while_loop`
+over at most a fixed number of steps, compiled once per phase (ahead of time, so that
+compilation is timed apart from training). Python runs only between chunks: progress bar, history, divergence check.
 Every `RECORD_EVERY` steps the chunk also records each term's value for the history.
 """
 from __future__ import annotations
@@ -100,8 +100,8 @@ def engd_form(problem: Problem, params: Params, batch: Batch) -> str:
 
 def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None,
                     form: str | None = None):
-    """A function running ``length`` steps of ``phase`` from a carry; steps at or past
-    ``end`` (and all steps after a non-finite loss) leave the carry unchanged. Before a step,
+    """A function running up to ``length`` steps of ``phase`` from a carry: it stops at step
+    ``end``, at a non-finite loss or parameter (``diverged``) and at a tolerance (``converged``). Before a step,
     where the options say so, points are resampled or refined and the terms' adaptive weights
     are updated; each depends only on the step number, so a resumed run repeats them."""
     transform = optimizer(phase)
@@ -153,9 +153,6 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Poin
                 diverged=~ok & ~converged, step=carry.step + ok.astype(carry.step.dtype),
                 converged=converged), value
 
-        def skip(carry: _Carry):
-            return carry, jnp.asarray(jnp.nan, problem.dtype)
-
         def record(args):
             params, batch = args
             values = problem.term_values(params, batch)
@@ -184,19 +181,54 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Poin
                                        lambda w: w, weights)
             return carry._replace(batch=batch, weights=weights)
 
-        def step(carry: _Carry, _):
-            active = (carry.step < end) & ~carry.diverged & ~carry.converged
-            if moves is not None or options.weighting:
-                carry = jax.lax.cond(active, move, lambda c: c, carry)
-            recording = active & (carry.step % RECORD_EVERY == 0)
-            terms = jax.lax.cond(recording, record,
-                                 lambda a: jnp.full((len(labels),), jnp.nan, problem.dtype),
-                                 (carry.params, carry.batch))
-            index = carry.step
-            carry, value = jax.lax.cond(active, update, skip, carry)
-            return carry, (index, value, recording, terms)
+        # A while loop over the chunk's steps (none wasted past the phase's end, a divergence
+        # or a tolerance), with no cond around a step: a cond per step cost Adam a third of
+        # its time (README, "What the loop costs"). Terms are recorded in an outer loop whose
+        # body starts at a multiple of RECORD_EVERY (or at the chunk's first step).
+        records = -(-length // RECORD_EVERY)  # most multiples of RECORD_EVERY in a chunk
+        first = carry.step
+        limit = jnp.minimum(end, first + length)
+        moving = moves is not None or bool(options.weighting)
 
-        return jax.lax.scan(step, carry, None, length=length)
+        def running(state) -> jax.Array:
+            c = state[0]
+            return (c.step < limit) & ~c.diverged & ~c.converged
+
+        def advance(carry: _Carry, values: jax.Array):
+            index = carry.step
+            carry, value = update(carry)
+            return carry, values.at[index - first].set(value)
+
+        def one_step(state):
+            carry, values = state[:2]
+            return (*advance(move(carry) if moving else carry, values), False)
+
+        def block(state):
+            carry, values, steps, terms, n = state
+            carry = move(carry) if moving else carry
+            due = carry.step % RECORD_EVERY == 0
+            row = jax.lax.cond(due, record,
+                               lambda a: jnp.full((len(labels),), jnp.nan, problem.dtype),
+                               (carry.params, carry.batch))
+            slot = jnp.where(due, n, records)  # `records` is out of range: dropped
+            steps = steps.at[slot].set(carry.step, mode="drop")
+            terms = terms.at[slot].set(row, mode="drop")
+            if moving:  # this step's points have moved: take it here, then the others
+                carry, values = advance(carry, values)
+                first = False
+            else:  # the inner loop takes this step too (one copy of the step to compile)
+                first = True
+            to_record = lambda s: running(s) & (s[2] | (s[0].step % RECORD_EVERY != 0))
+            carry, values, _ = jax.lax.while_loop(to_record, one_step,
+                                                  (carry, values, jnp.asarray(first)))
+            return carry, values, steps, terms, n + due.astype(n.dtype)
+
+        state = (carry, jnp.full((length,), jnp.nan, problem.dtype),
+                 jnp.full((records,), -1, carry.step.dtype),
+                 jnp.full((records, len(labels)), jnp.nan, problem.dtype),
+                 jnp.asarray(0, carry.step.dtype))
+        carry, values, steps, terms, _ = jax.lax.while_loop(running, block, state)
+        return carry, (first, values, steps, terms)
 
     return chunk
 
@@ -252,11 +284,15 @@ class _History:
         self.rows: dict[str, list[float]] = {"step": [], "loss": [], **{k: [] for k in labels}}
 
     def add(self, outputs) -> None:
-        steps, values, recorded, terms = (np.asarray(o) for o in outputs)
-        for i in np.flatnonzero(recorded):
-            self.rows["step"].append(int(steps[i]))
-            self.rows["loss"].append(float(values[i]))
-            for label, v in zip(self.labels, terms[i]):
+        """A chunk's outputs: its first step, the loss before each of its steps, and the
+        steps at which terms were recorded (-1: none) with their values."""
+        first, values, steps, terms = (np.asarray(o) for o in outputs)
+        for step, row in zip(steps, terms):
+            if step < 0:
+                break
+            self.rows["step"].append(int(step))
+            self.rows["loss"].append(float(values[step - first]))
+            for label, v in zip(self.labels, row):
                 self.rows[label].append(float(v))
 
     def add_final(self, step: int, loss: float, terms: dict[str, float]) -> None:
@@ -453,7 +489,7 @@ def exact_reference(problem: Problem, exact: ir.Exact, rng: np.random.Generator,
     from . import geometry
     if exact.data is not None:
         return jnp.asarray(exact.data.points, problem.dtype), np.asarray(exact.data.values)
-    f = problem.ir.field_named(exact.field)
+    f = problem.ir.reported(exact.field)
     domain = problem.field_domain(f.name)
     points, _ = geometry.region_points(ir.Region(domain_name="", domain=domain,
                                                  on_boundary=False), n, rng, "uniform")

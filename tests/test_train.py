@@ -365,3 +365,41 @@ def test_tolerances_end_a_phase_early_and_the_next_one_starts_there():
     batch = problem.sample(jax.random.split(jax.random.key(0))[1])
     grad = jax.grad(problem.loss)(result.params, batch)
     assert float(optax.tree.norm(grad)) <= 1e-3
+
+
+def test_history_records_every_tenth_step_across_phases_with_the_loss_there():
+    problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
+                                 model="mlp(hidden=[8])",
+                                 optimizer="adam(steps=25, lr=1e-2) then adam(steps=17, lr=1e-3)")
+    result = problem.train(progress=False)
+    assert result.history["step"] == [0, 10, 20, 30, 40, 42]
+    loss = dict(zip(result.history["step"], result.history["loss"]))
+    # the loss recorded at step n is the loss of the parameters after n steps
+    for n, optimizer in [(20, "adam(steps=20, lr=1e-2)"),
+                         (30, "adam(steps=25, lr=1e-2) then adam(steps=5, lr=1e-3)")]:
+        shorter = problem.with_options(optimizer=optimizer).train(progress=False)
+        assert shorter.metrics["steps"] == n
+        assert loss[n] == pytest.approx(shorter.metrics["loss"], rel=1e-9)
+
+
+def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
+    """What keeps the loop on the device (a GPU's too): each phase's chunk lowers to one
+    program, a while loop over its steps, with no host callback, infeed or outfeed inside;
+    the host sees the carry only between chunks."""
+    from pinnc.runtime import train as t
+    problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
+                                 model="mlp(hidden=[8])", resample_every=5,
+                                 optimizer="adam(steps=10) then lbfgs(steps=10) "
+                                           "then ssbroyden(steps=10) then engd(steps=10)")
+    params = problem.init(jax.random.key(0))
+    batch, moves = t._points(problem, jax.random.key(1))
+    weights = jnp.ones(len(problem.ir.terms), problem.dtype)
+    for phase in problem.options.optimizer:
+        carry = t._Carry(params, t.optimizer(phase).init(params), params, jnp.asarray(False),
+                         jnp.asarray(0, jnp.int32), jnp.asarray(False), batch, weights)
+        form = t.engd_form(problem, params, batch) if phase.name == "engd" else None
+        chunk = t._chunk_function(problem, phase, 10, moves, form)
+        text = jax.jit(chunk).lower(carry, jnp.asarray(10, jnp.int32), moves.pools).as_text()
+        assert "stablehlo.while" in text, phase.name
+        for host in ("callback", "infeed", "outfeed", "stablehlo.send", "stablehlo.recv"):
+            assert host not in text, (phase.name, host)
