@@ -44,6 +44,7 @@ class _Analysis:
         self.fields: dict[str, ir.Field] = {}
         self.params: dict[str, ir.Param] = {}
         self.lets: dict[str, s.Let] = {}
+        self.derived: dict[str, ir.Derived] = {}  # lets of fields that an exact names
         self.let_values: dict[str, sympy.Expr] = {}
         self.resolving: list[str] = []
         self.statement: s.Statement | None = None  # the one being checked, for RecursionError
@@ -88,7 +89,7 @@ class _Analysis:
             name=_stem(self.program.filename), coords=tuple(self.coords),
             domains=tuple(self.domains.values()), fields=tuple(self.fields.values()),
             params=tuple(self.params.values()), terms=terms, exact=exact, options=options,
-            source_text=self.program.source)
+            source_text=self.program.source, derived=tuple(self.derived.values()))
 
     # --- names ---
     def declare(self, name: s.Name, kind: str) -> None:
@@ -518,9 +519,18 @@ class _Analysis:
 
     def exact(self, statement: s.ExactDecl) -> ir.Exact:
         name = statement.name
-        if name.id not in self.fields:
-            raise SpecError(f"'exact' names a field; '{name.id}' is not one"
-                            f"{did_you_mean(name.id, self.fields)}", name.span)
+        if name.id in self.fields:
+            coords = self.fields[name.id].coords
+        elif name.id in self.lets:
+            if statement.expr is None:
+                raise SpecError(f"'exact {name.id}' reads a file only for a field; for the let "
+                                f"'{name.id}' give a formula", name.span)
+            coords = self.derive(name).coords
+        else:
+            lets = [n for n in self.lets if self.let_value(n).atoms(
+                sympy.core.function.AppliedUndef)]
+            raise SpecError(f"'exact' names a field or a let of fields; '{name.id}' is neither"
+                            f"{did_you_mean(name.id, [*self.fields, *lets])}", name.span)
         if statement.expr is None:
             return self.exact_from_file(statement)
         value = self.translator("in an exact solution").scalar(statement.expr)
@@ -528,11 +538,29 @@ class _Analysis:
                 sympy.Symbol(p, real=True) for p in self.params}:
             raise SpecError("an exact solution may use coordinates and constants only",
                             statement.expr.span)
-        outside = {str(c) for c in value.free_symbols} - set(self.fields[name.id].coords)
+        outside = {str(c) for c in value.free_symbols} - set(coords)
         if outside:
-            raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of field '{name.id}'",
-                            statement.expr.span)
+            what = "field" if name.id in self.fields else "let"
+            raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of {what} '{name.id}' "
+                            f"({', '.join(coords)})", statement.expr.span)
         return ir.Exact(name.id, value, statement.span)
+
+    def derive(self, name: s.Name) -> ir.Derived:
+        """The let ``name`` as a quantity computed from the fields (an `exact` names it)."""
+        if name.id in self.derived:
+            return self.derived[name.id]
+        value = self.let_value(name.id)
+        fields = {str(f.func) for f in value.atoms(sympy.core.function.AppliedUndef)}
+        if not fields:
+            raise SpecError(f"'let {name.id}' involves no field: its exact value is known "
+                            f"without training; 'exact' names a field or a let of fields",
+                            name.span)
+        used = {str(c) for c in value.free_symbols} | {
+            c for f in fields for c in self.fields[f].coords}
+        coords = tuple(c for c in self.coords if c in used)
+        statement = self.lets[name.id]
+        self.derived[name.id] = ir.Derived(name.id, coords, value, statement.span)
+        return self.derived[name.id]
 
     def exact_from_file(self, statement: s.ExactDecl) -> ir.Exact:
         field = self.fields[statement.name.id]

@@ -114,14 +114,15 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
                   for term in problem.terms for k in range(len(term.integrals))}
     formulas = [e for e in problem.exact if e.expr is not None]
     exact_names = {e.field: _identifier(f"exact_{e.field}", taken) for e in formulas}
+    derived_names = {d.name: _identifier(f"derived_{d.name}", taken) for d in problem.derived}
     blocks = [_tables(problem)]
-    if any(_needs_derivatives(t) for t in plan.terms):
+    if any(_needs_derivatives(t) for t in (*plan.terms, *plan.derived)):
         blocks.append(_DERIVATIVES)
     header_imports = ""
-    if any(f.laplacians for t in plan.terms for f in t.fields):
+    if any(f.laplacians for t in (*plan.terms, *plan.derived) for f in t.fields):
         blocks.append(_LAPLACIAN)
         header_imports = "import folx\n"
-    if any(f.taylor for t in plan.terms for f in t.fields):
+    if any(f.taylor for t in (*plan.terms, *plan.derived) for f in t.fields):
         blocks.append(_TAYLOR)
         header_imports += ("from pinnc.runtime.taylor import directional_derivatives as "
                            "_taylor_series\n")
@@ -160,6 +161,12 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
     blocks += [_exact_function(problem, e, exact_names[e.field]) for e in formulas]
     entries = ", ".join(f"{e.field!r}: {exact_names[e.field]}" for e in formulas)
     blocks.append(f"EXACT = {{{entries}}}\n")
+    for d in problem.derived:
+        doc = f"let {d.name}, from the trained fields, at one point p = ({', '.join(d.coords)})."
+        blocks.append(_point_function(derived_names[d.name], doc, plan.quantity(d.name).expr,
+                                      d.coords, plan.quantity(d.name), d.span, [], {}))
+    entries = ", ".join(f"{d.name!r}: {derived_names[d.name]}" for d in problem.derived)
+    blocks.append(f"DERIVED = {{{entries}}}\n")
     header = _HEADER.format(version=VERSION, filename=_filename(problem))
     return header.replace("import jax\n", header_imports + "import jax\n", 1) + "\n\n".join(blocks)
 
@@ -469,7 +476,7 @@ def _term_value(term: ir.Term) -> str:
 
 
 def _exact_function(problem: ir.Problem, exact: ir.Exact, function: str) -> str:
-    coords = problem.field_named(exact.field).coords
+    coords = problem.reported(exact.field).coords
     taken = _reserved() | _MODULE_NAMES | _LOCAL_NAMES
     names = {sympy.Symbol(c, real=True): _identifier(c, taken) for c in coords}
     used = [(names[s], i) for i, s in enumerate(sympy.Symbol(c, real=True) for c in coords)

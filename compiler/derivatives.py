@@ -147,9 +147,14 @@ class SharedPlan:
 class DerivativePlan:
     terms: tuple[TermPlan, ...]
     shared: tuple[SharedPlan, ...] = ()
+    derived: tuple[TermPlan, ...] = ()  # of each `ir.Derived`, labelled by its name
 
     def term(self, label: str) -> TermPlan:
         return next(t for t in self.terms if t.label == label)
+
+    def quantity(self, name: str) -> TermPlan:
+        """The plan of derived quantity ``name`` (a let of fields that an exact names)."""
+        return next(t for t in self.derived if t.label == name)
 
 
 def plan(problem: ir.Problem) -> DerivativePlan:
@@ -168,7 +173,8 @@ def plan(problem: ir.Problem) -> DerivativePlan:
             together = sympy.Tuple(*[terms[label].residual for label in labels])
             shared.append(SharedPlan(labels, _term_plan(shared_label(labels), together,
                                                         terms[labels[0]].coords)))
-    return DerivativePlan(tuple(plans), tuple(shared))
+    derived = tuple(_term_plan(d.name, d.expr, d.coords) for d in problem.derived)
+    return DerivativePlan(tuple(plans), tuple(shared), derived)
 
 
 def shared_label(labels: tuple[str, ...]) -> str:
@@ -349,11 +355,14 @@ def _chains(needed: set[MultiIndex], coords: tuple[str, ...]) -> tuple[Chain, ..
 
 def describe(plan_: DerivativePlan) -> str:
     """The plan as text, for ``pinnc compile --emit plan``: each term's own plan, then the
-    merged plan of each set of terms sharing points (what the loss computes)."""
+    merged plan of each set of terms sharing points (what the loss computes), then that of
+    each let reported like a field."""
     lines = []
     titled = [(f"term {t.label} (points in {', '.join(t.coords)}):", t) for t in plan_.terms]
     titled += [(f"terms {', '.join(s.labels)} together (shared points in "
                 f"{', '.join(s.plan.coords)}):", s.plan) for s in plan_.shared]
+    titled += [(f"let {d.label} (reported, at points in {', '.join(d.coords)}):", d)
+               for d in plan_.derived]
     for title, term in titled:
         lines.append(title)
         for f in term.fields:

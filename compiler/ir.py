@@ -240,6 +240,17 @@ class Exact:
     data: Observations | None = None
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A `let` whose value involves fields and that an `exact` names (``let u = x*(1 - x)*w``,
+    ``exact u = ...``): computed from the trained fields, and reported (errors, plots,
+    ``pinnc eval``) like a field. ``coords``: those it depends on, in the program's order."""
+    name: str
+    coords: tuple[str, ...]
+    expr: sympy.Expr
+    span: Span
+
+
 # --- options -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -317,6 +328,7 @@ class Problem:
     exact: tuple[Exact, ...]
     options: Options
     source_text: str = field(repr=False, default="")
+    derived: tuple[Derived, ...] = ()
 
     def point_sets(self) -> tuple[tuple[str, ...], ...]:
         """The labels of the terms that share one set of points, in the order of the terms:
@@ -340,6 +352,10 @@ class Problem:
 
     def field_named(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
+
+    def reported(self, name: str) -> Field | Derived:
+        """The field or derived quantity called ``name`` (what an `exact` may name)."""
+        return next(q for q in (*self.fields, *self.derived) if q.name == name)
 
     def field_function(self, name: str) -> sympy.Expr:
         """The applied SymPy function that stands for field ``name`` in residuals."""

@@ -261,12 +261,19 @@ class Problem:
         return jnp.concatenate(rows)
 
     def field(self, name: str, params: Params) -> Callable[[jax.Array], jax.Array]:
-        """The values of field ``name`` at X, an (N, ncoords) array -> (N,)."""
-        function = self.field_functions(params)[self._field(name).name]
+        """The values of field ``name`` at X, an (N, ncoords) array -> (N,); ``name`` may
+        also be a derived quantity (a let of fields that an `exact` names)."""
+        quantity = self._field(name)
+        if isinstance(quantity, ir.Derived):
+            derived, fields = self.module.DERIVED[name], self.field_functions(params)
+            function = lambda p: derived(fields, params["params"], p)
+        else:
+            function = self.field_functions(params)[quantity.name]
         return jax.jit(jax.vmap(function))
 
     def exact(self, name: str) -> Callable[[jax.Array], jax.Array] | None:
-        """The exact solution of field ``name`` at X (N, ncoords) -> (N,), or None."""
+        """The exact solution of field (or derived quantity) ``name`` at X (N, ncoords) ->
+        (N,), or None."""
         function = self.module.EXACT.get(self._field(name).name)
         return None if function is None else jax.jit(jax.vmap(function))
 
@@ -281,17 +288,20 @@ class Problem:
         wanted = set(f.coords)
         interior = [t for t in self.ir.terms if t.region is not None
                     and not t.region.on_boundary and wanted <= set(t.region.coords)]
+        names = ({a.func.__name__ for a in f.expr.atoms(AppliedUndef)}
+                 if isinstance(f, ir.Derived) else {f.name})
         uses = [t for t in interior
-                if any(a.func.__name__ == f.name for a in t.residual.atoms(AppliedUndef))]
+                if any(a.func.__name__ in names for a in t.residual.atoms(AppliedUndef))]
         for term in uses + interior:
             return term.region.domain
         return next(d.domain for d in self.ir.domains if wanted <= set(d.domain.coords))
 
-    def _field(self, name: str) -> ir.Field:
-        for f in self.ir.fields:
+    def _field(self, name: str) -> ir.Field | ir.Derived:
+        for f in (*self.ir.fields, *self.ir.derived):
             if f.name == name:
                 return f
-        raise KeyError(f"no field {name!r}; fields are {', '.join(f.name for f in self.ir.fields)}")
+        known = [f.name for f in (*self.ir.fields, *self.ir.derived)]
+        raise KeyError(f"no field {name!r}; fields are {', '.join(known)}")
 
     def train(self, *, progress: bool = True, **overrides):
         """Train with the program's options (and ``overrides``, as `set` takes them); returns

@@ -134,10 +134,11 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_plots(result: TrainResult, directory: Path) -> list[Path]:
-    """The loss history and, for 1-D and 2-D fields, the field (and its error)."""
+    """The loss history and, for 1-D and 2-D fields (and lets of fields that an `exact`
+    names), the field (and its error)."""
     written = [plots.plot_history(directory / "loss.png", result.history)]
     problem = result.problem
-    for f in problem.ir.fields:
+    for f in (*problem.ir.fields, *problem.ir.derived):
         domain = problem.field_domain(f.name)
         shape = geometry.build(domain)
         columns = [domain.coords.index(c) for c in f.coords]

@@ -113,7 +113,7 @@ def test_overrides_replace_options():
     ("pde u = 1e999 in Omega", 3, "out of range"),
     ("pde u = 1/0 in Omega", 3, "division by zero"),
     ("pde u = 0 in Omega where x < 0 and x > 1", 3, None),
-    ("exact v = x", 3, "'v' is not one"),
+    ("exact v = x", 3, "'v' is neither"),
     ("pde u = 0 in Omega\nexact u = u", 4, "coordinates and constants only"),
     ("pde sin(grad(u)) = 0 in Omega", 3, "expected a scalar"),
     ("pde u = 0 in Omega where x == 2", 3, None),

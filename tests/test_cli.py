@@ -365,3 +365,30 @@ def test_eval_missing_points_file(trained, tmp_path, capsys):
     status, _, err = run(["eval", directory, tmp_path / "absent.csv"], capsys)
     assert status == 1
     assert "absent.csv" in err and "Traceback" not in err
+
+
+def test_a_let_that_an_exact_names_is_reported_and_evaluated_like_a_field(tmp_path, capsys):
+    import json
+
+    import pinnc
+
+    spec = tmp_path / "hard.pde"
+    spec.write_text("domain O = box(x in [0, 1], y in [0, 1])\nfield w(x, y)\n"
+                    "let u = x*(1 - x)*w\npde lap(u) = -2 in O\nexact u = x*(1 - x)\n"
+                    "set optimizer = adam(steps=3)\nset points = 30\n")
+    directory = tmp_path / "run"
+    status, _, err = run(["train", spec, "-q", "-o", directory], capsys)
+    assert status == 0, err
+    metrics = json.loads((directory / "metrics.json").read_text())
+    assert set(metrics["fields"]) == {"u"} and metrics["fields"]["u"]["rel_l2"] > 0
+    assert (directory / "field_u.png").exists()
+    points = tmp_path / "points.csv"
+    points.write_text("x,y\n0,0.5\n0.5,0.5\n0.25,0.75\n")
+    status, out, err = run(["eval", directory, points], capsys)
+    assert status == 0, err
+    rows = _read_csv(out)
+    assert rows[0] == ["x", "y", "w", "u"]
+    w, u = (np.array([float(r[i]) for r in rows[1:]]) for i in (2, 3))
+    x = np.array([0, 0.5, 0.25])
+    np.testing.assert_allclose(u, x * (1 - x) * w, rtol=1e-12, atol=1e-15)
+    assert u[0] == 0.0  # on the boundary whatever the network

@@ -183,3 +183,28 @@ def test_high_pure_orders_take_taylor_mode_and_mixed_ones_chains():
     field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
                         "pde Dxx(u) + u*Dxy(u) = 0 in O\n")
     assert not field.taylor
+
+
+def test_a_let_of_fields_that_an_exact_names_is_computed_like_a_field():
+    from pinnc.runtime.problem import Problem
+    from pinnc.runtime.train import exact_reference, field_errors
+    source = ("domain O = box(x in [-1, 1], y in [-1, 1])\nfield u(x, y)\nfield v(y)\n"
+              "param k = 2\nlet q = k*x*Dx(u) + lap(u)*v\npde lap(u) = 0 in O\n"
+              "bc v = 0 on boundary(O)\nexact q = x + y\n")
+    problem = Problem.from_text(source, "case.pde")
+    assert [d.name for d in problem.ir.derived] == ["q"]
+    assert problem.ir.derived[0].coords == ("x", "y")
+    params = problem.init(jax.random.key(0))
+    fields = problem.field_functions(params)
+    u, v = fields["u"], fields["v"]
+    gradient = jax.vmap(jax.grad(u))(POINTS)
+    laplacian = jnp.trace(jax.vmap(jax.hessian(u))(POINTS), axis1=1, axis2=2)
+    expected = 2 * POINTS[:, 0] * gradient[:, 0] + laplacian * jax.vmap(v)(POINTS[:, 1:])
+    np.testing.assert_allclose(problem.field("q", params)(POINTS), expected, rtol=1e-10)
+    # its error is reported like a field's, against the exact formula
+    exact = problem.ir.exact[0]
+    points, reference = exact_reference(problem, exact, np.random.default_rng(2 ** 31 + problem.options.seed))
+    np.testing.assert_allclose(reference, points[:, 0] + points[:, 1], rtol=1e-12)
+    predicted = np.asarray(problem.field("q", params)(points))
+    error = field_errors(problem, params)["q"]["rel_l2"]
+    assert error == pytest.approx(np.linalg.norm(predicted - reference) / np.linalg.norm(reference))

@@ -94,8 +94,11 @@ def test_engd_recovers_a_parameter_of_an_inverse_problem():
 
 
 def test_generalized_gauss_newton_of_the_dirichlet_energy_is_the_energy_inner_product():
-    problem = pinnc.compile_file(EXAMPLES / "variational.pde", points=20, boundary_points=8,
-                                 model="mlp(hidden=[5])")
+    source = ("let f = 2*pi^2*sin(pi*x)*sin(pi*y)\n"
+              "domain Omega = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
+              "minimize integral(0.5*dot(grad(u), grad(u)) - f*u)\n"
+              "bc u = 0 on boundary(Omega) with weight=100\n")
+    problem = pinnc.compile_source(source, points=20, boundary_points=8, model="mlp(hidden=[5])")
     params = problem.init(jax.random.key(0))
     batch = problem.sample(jax.random.key(1))
     theta, unravel = ravel_pytree(params)

@@ -193,7 +193,14 @@ EXPRESSIONS = [
 
 STATEMENTS = [
     case("exact-of-non-field", HEAD + "pde u = 0 in Omega\nexact x = 1", 4, 7,
-         "'exact' names a field; 'x' is not one"),
+         "'exact' names a field or a let of fields; 'x' is neither"),
+    case("exact-of-let-without-field", HEAD + "let g = x^2\npde u = g in Omega\nexact g = x^2",
+         5, 7, "'let g' involves no field"),
+    case("exact-of-let-from-file", HEAD + "let v = x*u\npde u = 0 in Omega\nexact v from \"r.csv\"",
+         5, 7, "reads a file only for a field; for the let 'v' give a formula"),
+    case("exact-of-let-outside-coordinates",
+         "domain Omega = box(x in [0, 1], y in [0, 2])\nfield u(x)\nlet v = x*u\n"
+         "pde u = 0 in Omega\nexact v = y", 5, 11, "'y' is not a coordinate of let 'v' (x)"),
     case("exact-using-field", HEAD + "pde u = 0 in Omega\nexact u = 2*u", 4, 11,
          "an exact solution may use coordinates and constants only"),
     case("exact-using-param", HEAD + "param k = 1\npde u = k in Omega\nexact u = k*x", 5, 11,
