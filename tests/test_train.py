@@ -374,12 +374,11 @@ def test_history_records_every_tenth_step_across_phases_with_the_loss_there():
     result = problem.train(progress=False)
     assert result.history["step"] == [0, 10, 20, 30, 40, 42]
     loss = dict(zip(result.history["step"], result.history["loss"]))
-    # the loss recorded at step n is the loss of the parameters after n steps
-    for n, optimizer in [(20, "adam(steps=20, lr=1e-2)"),
-                         (30, "adam(steps=25, lr=1e-2) then adam(steps=5, lr=1e-3)")]:
-        shorter = problem.with_options(optimizer=optimizer).train(progress=False)
-        assert shorter.metrics["steps"] == n
-        assert loss[n] == pytest.approx(shorter.metrics["loss"], rel=1e-9)
+    # the loss recorded at step 30 is the loss of the parameters after 30 steps
+    shorter = problem.with_options(
+        optimizer="adam(steps=25, lr=1e-2) then adam(steps=5, lr=1e-3)").train(progress=False)
+    assert shorter.metrics["steps"] == 30
+    assert loss[30] == pytest.approx(shorter.metrics["loss"], rel=1e-9)
 
 
 def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
