@@ -67,9 +67,8 @@ def adam_chunk_against_unit(problem, params, batch, hundred, rounds: int = 8):
     the machine's changing load falls on both alike."""
     from pinnc.runtime import train as loop
     phase = problem.options.optimizer[0]
-    carry = loop._Carry(params, loop.optimizer(phase).init(params), params, jnp.asarray(False),
-                        jnp.asarray(0, jnp.int32), jnp.asarray(False), batch,
-                        jnp.ones(len(problem.ir.terms), problem.dtype))
+    carry = loop._Carry.start(params, loop.optimizer(phase).init(params), 0, batch,
+                                jnp.ones(len(problem.ir.terms), problem.dtype))
     end = jnp.asarray(200, jnp.int32)
     chunk = jax.jit(loop._chunk_function(problem, phase, 200, None)).lower(carry, end, {}).compile()
     runs = {"chunk": lambda: chunk(carry, end, {}), "unit": lambda: hundred(params, batch)}

@@ -63,6 +63,13 @@ class _Carry(NamedTuple):
     batch: Batch          # the points, resampled and refined on the device
     weights: jax.Array    # adaptive multipliers of the terms' weights (ones without weighting)
 
+    @classmethod
+    def start(cls, params: Params, state: optax.OptState, step: int, batch: Batch,
+              weights: jax.Array) -> "_Carry":
+        """The carry at the start of a phase (or of a resumed one) at ``step``."""
+        return cls(params, state, params, jnp.asarray(False), jnp.asarray(step, jnp.int32),
+                   jnp.asarray(False), batch, weights)
+
 
 @dataclass(frozen=True)
 class _Points:
@@ -388,8 +395,7 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
                 if phase.steps == 0:
                     continue
                 length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50))
-                carry = _Carry(params, state, params, jnp.asarray(False),
-                               jnp.asarray(step, jnp.int32), jnp.asarray(False), batch, weights)
+                carry = _Carry.start(params, state, step, batch, weights)
                 phase_end = first + phase.steps
                 end = jnp.asarray(phase_end, jnp.int32)
                 started = time.perf_counter()

@@ -394,8 +394,7 @@ def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
     batch, moves = t._points(problem, jax.random.key(1))
     weights = jnp.ones(len(problem.ir.terms), problem.dtype)
     for phase in problem.options.optimizer:
-        carry = t._Carry(params, t.optimizer(phase).init(params), params, jnp.asarray(False),
-                         jnp.asarray(0, jnp.int32), jnp.asarray(False), batch, weights)
+        carry = t._Carry.start(params, t.optimizer(phase).init(params), 0, batch, weights)
         form = t.engd_form(problem, params, batch) if phase.name == "engd" else None
         chunk = t._chunk_function(problem, phase, 10, moves, form)
         text = jax.jit(chunk).lower(carry, jnp.asarray(10, jnp.int32), moves.pools).as_text()
