@@ -183,7 +183,7 @@ def _eval(args) -> int:
     table = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(header))
     columns = [table[:, i] for i in range(len(header))]
     outputs = []
-    for f in (*result.problem.ir.fields, *result.problem.ir.derived):
+    for f in result.problem.ir.quantities:
         missing = [c for c in f.coords if c not in header]
         if missing:
             raise InputError(f"{args.points}: no column '{missing[0]}' for field {f.name}"

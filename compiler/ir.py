@@ -353,9 +353,20 @@ class Problem:
     def field_named(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
+    @property
+    def quantities(self) -> tuple[Field | Derived, ...]:
+        """What training reports: the fields, then the derived quantities (lets of fields that
+        an `exact` names)."""
+        return (*self.fields, *self.derived)
+
     def reported(self, name: str) -> Field | Derived:
-        """The field or derived quantity called ``name`` (what an `exact` may name)."""
-        return next(q for q in (*self.fields, *self.derived) if q.name == name)
+        """The field or derived quantity called ``name`` (what an `exact` may name); KeyError
+        naming the known ones where there is none."""
+        for q in self.quantities:
+            if q.name == name:
+                return q
+        raise KeyError(f"no field {name!r}; fields are "
+                       f"{', '.join(q.name for q in self.quantities)}")
 
     def field_function(self, name: str) -> sympy.Expr:
         """The applied SymPy function that stands for field ``name`` in residuals."""

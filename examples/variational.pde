@@ -11,5 +11,8 @@ minimize integral(0.5*dot(grad(u), grad(u)) - f*u)
 exact u = sin(pi*x)*sin(pi*y)
 # An energy estimated on fixed points can be driven below its true minimum by a network
 # that exploits them: fresh points every step, and a falling learning rate, instead.
+# Each step's points are a whole scrambled Sobol set, and Sobol sets are evenly spread at
+# powers of two: 2048 points estimate the integral about 7 times as closely as 2000.
+set points = 2048
 set resample_every = 1
-set optimizer = adam(steps=2000, lr=1e-3) then adam(steps=2000, lr=1e-4) then adam(steps=2000, lr=1e-5)
+set optimizer = adam(steps=4000, lr=1e-3) then adam(steps=4000, lr=1e-4) then adam(steps=4000, lr=1e-5)

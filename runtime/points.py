@@ -3,12 +3,18 @@
 Training carries the batch through its jit-compiled chunks, so points change without leaving
 the device and without recompiling (every shape stays the same):
 
-- **Pools.** For every set of points drawn from a region (a term's, or the terms' sharing it,
-  and every integral's), `POOL_FACTOR` times as many points are drawn once, on the host, with
-  the program's sampler; they are the candidates of both operations below.
+- **Pools.** For every set of n points drawn from a region (a term's, or the terms' sharing
+  it, and every integral's), a pool of K = `POOL_FACTOR` (fewer where K n would pass
+  `POOL_MAX`) further sets of n points is drawn once, on the host, each on its own with the
+  program's sampler: for ``sobol`` K independently scrambled Sobol sets, each as evenly
+  spread as the first. (For ``grid``, whose sets would all be the same, the pool is one grid
+  of K n points cut at random into K sets.) The K n points are the candidates of both
+  operations below.
 - **Resampling** (``set resample_every = N``): every N steps each set's points are replaced
-  by a random subset of its pool (without repeats), drawn on the device from a key that
-  depends only on the seed and the step, so a resumed run draws the same points.
+  by one of its pool's sets, chosen on the device from a key that depends only on the seed and
+  the step, so a resumed run draws the same points. A whole set, not a random subset of the
+  pool: a random subset of quasi-random points is only as even as random points, and an
+  average over them (an integral, or a mean of squared residuals) only as accurate.
 - **Refinement** (``set refine = rar(every=N, points=K)``, residual-based adaptive refinement,
   Lu et al. 2021): every N steps, the K candidates of each `pde` set with the largest squared
   residual (summed over the terms sharing the set, with their weights) are added to it. Room
@@ -60,12 +66,19 @@ def layout(problem, batch: dict, refine_slots: int = 0) -> Layout:
     return Layout(tuple(sets), tuple(refined))
 
 
+def pool_sets(n: int) -> int:
+    """How many sets of ``n`` points a pool holds."""
+    return max(1, min(POOL_FACTOR, POOL_MAX // max(n, 1)))
+
+
 def pools(problem, layout_: Layout, rng: np.random.Generator) -> dict[tuple[str, ...], dict]:
-    """For every point set, ``POOL_FACTOR`` times its points drawn afresh on the host: the
-    candidates of resampling and refinement, put on the device once."""
+    """For every point set of n points, `pool_sets` (K) sets of n points drawn afresh on the
+    host, one after the other in the pool's K n rows: the candidates of resampling and
+    refinement, put on the device once."""
     from . import geometry
 
     terms = {t.label: t for t in problem.ir.terms}
+    sampler = problem.options.sampler
     out = {}
     for path, labels, n, _ in layout_.sets:
         term = terms[labels[0]]
@@ -73,8 +86,15 @@ def pools(problem, layout_: Layout, rng: np.random.Generator) -> dict[tuple[str,
             region = term.region
         else:
             region = term.integrals[int(path[1][len("integral"):])].region
-        size = int(min(max(POOL_FACTOR * n, n), max(POOL_MAX, n)))
-        points, normals = geometry.region_points(region, size, rng, problem.options.sampler)
+        k = pool_sets(n)
+        if sampler == "grid":  # k draws of a grid would be k copies: one finer grid, shuffled
+            points, normals = geometry.region_points(region, k * n, rng, sampler)
+            order = rng.permutation(k * n)
+            points, normals = points[order], None if normals is None else normals[order]
+        else:
+            drawn = [geometry.region_points(region, n, rng, sampler) for _ in range(k)]
+            points = np.concatenate([p for p, _ in drawn])
+            normals = None if drawn[0][1] is None else np.concatenate([q for _, q in drawn])
         pool = {"points": jnp.asarray(points, problem.dtype)}
         if normals is not None:
             pool["normals"] = jnp.asarray(normals, problem.dtype)
@@ -115,16 +135,17 @@ def reserve(batch: dict, layout_: Layout) -> dict:
 
 
 def resample(batch: dict, layout_: Layout, pools_: dict, key: jax.Array) -> dict:
-    """Every set's drawn points replaced by a random subset of its pool (reserved slots and
-    what refinement put there are kept)."""
+    """Every set's drawn points replaced by one of its pool's sets, chosen at random (reserved
+    slots and what refinement put there are kept)."""
     for i, (path, labels, n, _) in enumerate(layout_.sets):
         pool = pools_[path]
-        chosen = jax.random.permutation(jax.random.fold_in(key, i),
-                                        pool["points"].shape[0])[:n]
+        start = n * jax.random.randint(jax.random.fold_in(key, i), (), 0,
+                                       pool["points"].shape[0] // n)
         entry = dict(_get(batch, path))
         for k in _ROWS:
             if k in entry:
-                entry[k] = entry[k].at[:n].set(pool[k][chosen])
+                chosen = jax.lax.dynamic_slice_in_dim(pool[k], start, n, 0)
+                entry[k] = entry[k].at[:n].set(chosen)
         batch = _put(batch, path, labels, entry)
     return batch
 

@@ -263,7 +263,7 @@ class Problem:
     def field(self, name: str, params: Params) -> Callable[[jax.Array], jax.Array]:
         """The values of field ``name`` at X, an (N, ncoords) array -> (N,); ``name`` may
         also be a derived quantity (a let of fields that an `exact` names)."""
-        quantity = self._field(name)
+        quantity = self.ir.reported(name)
         if isinstance(quantity, ir.Derived):
             derived, fields = self.module.DERIVED[name], self.field_functions(params)
             function = lambda p: derived(fields, params["params"], p)
@@ -274,7 +274,7 @@ class Problem:
     def exact(self, name: str) -> Callable[[jax.Array], jax.Array] | None:
         """The exact solution of field (or derived quantity) ``name`` at X (N, ncoords) ->
         (N,), or None."""
-        function = self.module.EXACT.get(self._field(name).name)
+        function = self.module.EXACT.get(self.ir.reported(name).name)
         return None if function is None else jax.jit(jax.vmap(function))
 
     def field_domain(self, name: str) -> ir.Domain:
@@ -284,7 +284,7 @@ class Problem:
 
         Not simply the first declared domain: in ``domain L = Square - Hole`` the equations
         hold in L, and Square is only a building block."""
-        f = self._field(name)
+        f = self.ir.reported(name)
         wanted = set(f.coords)
         interior = [t for t in self.ir.terms if t.region is not None
                     and not t.region.on_boundary and wanted <= set(t.region.coords)]
@@ -296,12 +296,6 @@ class Problem:
             return term.region.domain
         return next(d.domain for d in self.ir.domains if wanted <= set(d.domain.coords))
 
-    def _field(self, name: str) -> ir.Field | ir.Derived:
-        for f in (*self.ir.fields, *self.ir.derived):
-            if f.name == name:
-                return f
-        known = [f.name for f in (*self.ir.fields, *self.ir.derived)]
-        raise KeyError(f"no field {name!r}; fields are {', '.join(known)}")
 
     def train(self, *, progress: bool = True, **overrides):
         """Train with the program's options (and ``overrides``, as `set` takes them); returns

@@ -138,7 +138,7 @@ def write_plots(result: TrainResult, directory: Path) -> list[Path]:
     names), the field (and its error)."""
     written = [plots.plot_history(directory / "loss.png", result.history)]
     problem = result.problem
-    for f in (*problem.ir.fields, *problem.ir.derived):
+    for f in problem.ir.quantities:
         domain = problem.field_domain(f.name)
         shape = geometry.build(domain)
         columns = [domain.coords.index(c) for c in f.coords]

@@ -194,6 +194,7 @@ def test_a_let_of_fields_that_an_exact_names_is_computed_like_a_field():
     problem = Problem.from_text(source, "case.pde")
     assert [d.name for d in problem.ir.derived] == ["q"]
     assert problem.ir.derived[0].coords == ("x", "y")
+    assert [q.name for q in problem.ir.quantities] == ["u", "v", "q"]
     params = problem.init(jax.random.key(0))
     fields = problem.field_functions(params)
     u, v = fields["u"], fields["v"]

@@ -142,7 +142,7 @@ def test_field_values(poisson, params, batch):
 
 
 def test_field_unknown_name(poisson, params):
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="no field 'v'; fields are u"):
         poisson.field("v", params)
 
 
