@@ -13,9 +13,9 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from . import ir
-from .derivatives import (DerivativePlan, FieldPlan, Laplacian, TermPlan, directional_name,
-                          field_nodes, integral_label, laplacian_name, loose_symbols, multi_index,
-                          partial_name)
+from .derivatives import (Combination, DerivativePlan, FieldPlan, Laplacian, TermPlan,
+                          combination_name, directional_name, field_nodes, integral_label,
+                          laplacian_name, loose_symbols, multi_index, partial_name)
 from .errors import SpecError
 from .expressions import Directional
 from .printer import UnprintableError, to_jax
@@ -25,7 +25,8 @@ VERSION = "0.1.0"
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
                  "_with_tangents", "_integral", "TERM_RESIDUALS", "_laplacian", "folx", "_taylor",
-                 "_taylor_series", "SHARED_RESIDUALS", "_mean", "FEATURES"}
+                 "_taylor_series", "SHARED_RESIDUALS", "_mean", "FEATURES", "_collapsed",
+                 "_collapsed_derivative"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
 
@@ -88,6 +89,15 @@ def _taylor(f, p, axis, order):
 '''
 
 
+_COLLAPSED = '''\
+def _collapsed(f, p, directions, weights, order):
+    """sum_i weights[i] (d/ds)**order f(p + s directions[i]): a constant-coefficient sum of
+    partials of one order, in one collapsed Taylor-mode pass."""
+    return _collapsed_derivative(f, p, jnp.asarray(directions, p.dtype),
+                                 jnp.asarray(weights, p.dtype), order)
+'''
+
+
 _INTEGRAL = '''\
 def _integral(integrand, entry):
     """The Monte Carlo estimate of an integral: the region's measure times the mean of the
@@ -126,6 +136,10 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
         blocks.append(_TAYLOR)
         header_imports += ("from pinnc.runtime.taylor import directional_derivatives as "
                            "_taylor_series\n")
+    if any(f.collapsed for t in (*plan.terms, *plan.derived) for f in t.fields):
+        blocks.append(_COLLAPSED)
+        header_imports += ("from pinnc.runtime.taylor import collapsed_derivative as "
+                           "_collapsed_derivative\n")
     if integrands:
         blocks.append(_INTEGRAL)
     batched = {term.label: _identifier(f"{term.label}_residuals", taken) for term in problem.terms}
@@ -249,12 +263,13 @@ def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str
     for field_plan in plan.fields:
         lines += _laplacian_lines(expr, field_plan, coords, taken, partials)
         lines += _taylor_lines(expr, field_plan, coords, taken, partials)
+        lines += _collapsed_lines(expr, field_plan, coords, taken, partials)
         lines += _field_lines(expr, field_plan, coords, taken, partials)
         lines += _directional_lines(expr, field_plan, coords, taken, partials, names)
     for node in field_nodes(expr):
         if isinstance(node, sympy.Derivative):
             names[node] = partials[(node.expr.func.__name__, multi_index(node, coords))]
-        elif isinstance(node, (Directional, Laplacian)):
+        elif isinstance(node, (Directional, Laplacian, Combination)):
             names[node] = partials[node]
         else:
             names[node] = partials[(node.func.__name__, ())]
@@ -329,6 +344,19 @@ def _taylor_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str]:
         targets = _targets(plan.field, p.outputs, taken, partials)
         lines.append(f"    {', '.join(targets)} = _taylor({call}, p, {coords.index(p.coord)}, "
                      f"{p.order})")
+    return lines
+
+
+def _collapsed_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str]:
+    """One line per collapsed Taylor pass: a sum of partials of one order of the field."""
+    call = _field_call(expr, plan.field, coords)
+    lines = []
+    for p in plan.collapsed:
+        partials[p.node] = _identifier(combination_name(plan.field), taken)
+        directions = ", ".join("(" + ", ".join(repr(c) for c in v) + ")" for v in p.directions)
+        weights = ", ".join(repr(w) for w in p.weights)
+        lines.append(f"    {partials[p.node]} = _collapsed({call}, p, ({directions},), "
+                     f"({weights},), {p.order})")
     return lines
 
 

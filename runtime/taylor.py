@@ -12,8 +12,16 @@ JVPs for high orders, and than `jax.experimental.jet` as JAX ships it:
 
 Rules are written here for the operations networks and residuals use (products, sums, tanh,
 logistic, sin, cos, exp, log, powers, ...); any other primitive goes through `jet`'s rule for
-it. Mixed partials come from directional ones by interpolation (the derivative plan chooses
-the directions; `compiler/derivatives.py`).
+it.
+
+``collapsed_derivative(f, x, directions, weights, order)`` is ``sum_i w_i d^K/ds^K f(x + s v_i)``
+(K = ``order``), the form of any constant-coefficient sum of K-th partials (the derivative plan
+finds the directions and weights; `compiler/derivatives.py`). It is "collapsed" Taylor mode
+(Dangel, Siebert, Zeinhofer & Walther 2025): the top coefficient of every value is affine in
+the top coefficients of its operands, ``y_K = f'(x_0)[x_K] + r(x_0, ..., x_{K-1})``, so only
+its weighted sum over the directions is carried (one array, not one per direction); orders 1
+to K-1 are carried per direction. Each operation's ``r`` is the per-direction rule with a
+zero top coefficient; its linear part is the JVP of the operation at ``x_0``.
 """
 from __future__ import annotations
 
@@ -42,6 +50,91 @@ def directional_derivatives(f: Callable, x: jax.Array, directions: jax.Array,
         return jnp.stack(coefficients) * scale.reshape((-1,) + (1,) * out[0].ndim)
 
     return jax.vmap(along)(directions)
+
+
+def collapsed_derivative(f: Callable, x: jax.Array, directions: jax.Array, weights: jax.Array,
+                         order: int) -> jax.Array:
+    """``sum_i weights[i] * d^order/ds^order f(x + s directions[i])`` at s = 0, order >= 2, in
+    one collapsed Taylor-mode pass (see the module's docstring)."""
+    if order < 2:
+        raise ValueError("a collapsed Taylor pass needs order >= 2")
+    closed = jax.make_jaxpr(f)(x)
+    weights = jnp.asarray(weights, x.dtype)
+    lower = [jnp.asarray(directions, x.dtype)] + [None] * (order - 2)
+    (out,) = _evaluate_collapsed(closed.jaxpr, closed.consts, [(x, lower, None)], order, weights)
+    value, _, top = out
+    return math.factorial(order) * (jnp.zeros_like(value) if top is None else top)
+
+
+# A collapsed value: (x_0, [x_1, ..., x_{K-1}] each (directions, ...) or None, sum_i w_i x_K,i)
+Collapsed = tuple
+
+
+def _evaluate_collapsed(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Collapsed],
+                        order: int, weights: jax.Array) -> list[Collapsed]:
+    env: dict = {}
+    constant = lambda value: (value, [None] * (order - 1), None)
+
+    def read(var) -> Collapsed:
+        return constant(var.val) if isinstance(var, core.Literal) else env[var]
+
+    for var, value in zip(jaxpr.constvars, consts):
+        env[var] = constant(value)
+    for var, value in zip(jaxpr.invars, inputs):
+        env[var] = value
+    for eqn in jaxpr.eqns:
+        ins = [read(v) for v in eqn.invars]
+        values = [v for v, _, _ in ins]
+        carries = [any(c is not None for c in lower) or top is not None for _, lower, top in ins]
+        if eqn.primitive.name in ("pjit", "closed_call", "core_call", "jit", "custom_jvp_call",
+                                  "custom_vjp_call") and any(carries):
+            inner = (eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
+                     or eqn.params["fun_jaxpr"])
+            results = _evaluate_collapsed(inner.jaxpr, inner.consts, ins, order, weights)
+        else:
+            results = _collapsed_rule(eqn, ins, values, carries, order, weights)
+        for var, value in zip(eqn.outvars, results):
+            env[var] = value
+    return [read(v) for v in jaxpr.outvars]
+
+
+def _collapsed_rule(eqn, ins: list[Collapsed], values: list, carries: list[bool], order: int,
+                    weights: jax.Array) -> list[Collapsed]:
+    bind = lambda *args: eqn.primitive.bind(*args, **eqn.params)
+    outs = bind(*values)
+    outs = list(outs) if eqn.primitive.multiple_results else [outs]
+    if not any(carries) or not all(jnp.issubdtype(v.aval.dtype, jnp.inexact)
+                                   for v in eqn.outvars):
+        return [(o, [None] * (order - 1), None) for o in outs]
+    lowers = [[None] * (order - 1) for _ in outs]
+    rests = [None] * len(outs)
+    if any(any(c is not None for c in lower) for _, lower, _ in ins):
+        def along(lower_ins):  # one direction's orders 1..K, with a zero top coefficient
+            series = [[v] + list(lower) + [None] for v, lower in zip(values, lower_ins)]
+            return [s[1:] for s in _rule(eqn, series, order)]
+        per_direction = jax.vmap(along)([lower for _, lower, _ in ins])
+        lowers = [list(s[:-1]) for s in per_direction]
+        rests = [None if s[-1] is None else jnp.tensordot(weights, s[-1], axes=1)
+                 for s in per_direction]
+    tops = [top for _, _, top in ins]
+    linear = [None] * len(outs)
+    if any(t is not None for t in tops):
+        moving = [i for i, t in enumerate(tops) if t is not None]
+
+        def at(*moved):
+            args = list(values)
+            for i, v in zip(moving, moved):
+                args[i] = v
+            out = bind(*args)
+            return list(out) if eqn.primitive.multiple_results else [out]
+        _, linear = jax.jvp(at, tuple(values[i] for i in moving), tuple(tops[i] for i in moving))
+    results = []
+    for out, lower, rest, lin in zip(outs, lowers, rests, linear):
+        top = rest if lin is None else (lin if rest is None else rest + lin)
+        if top is not None and jnp.shape(top) != jnp.shape(out):
+            top = jnp.broadcast_to(top, jnp.shape(out))
+        results.append((out, lower, top))
+    return results
 
 
 def _evaluate(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Series], order: int) -> list[Series]:
@@ -233,12 +326,17 @@ def _chain(x: Series, derivative: Series, k: int):
 
 
 def _square_coefficient(y: Series, k: int):
+    """The k-th coefficient of y², each product of two different coefficients taken once."""
     total = None
-    for i in range(k + 1):
+    for i in range((k + 1) // 2):
         if y[i] is None or y[k - i] is None:
             continue
         term = y[i] * y[k - i]
         total = term if total is None else total + term
+    if total is not None:
+        total = 2 * total
+    if k % 2 == 0 and y[k // 2] is not None:
+        total = y[k // 2] ** 2 if total is None else total + y[k // 2] ** 2
     return total
 
 
@@ -248,8 +346,9 @@ def _tanh(x: Series, order: int) -> Series:
     d = [1 - y[0] ** 2]
     for k in range(1, order + 1):
         y.append(_chain(x, d, k))
-        square = _square_coefficient(y, k)
-        d.append(None if square is None else -square)
+        if k < order:  # the last y_k needs d up to d_{k-1} only
+            square = _square_coefficient(y, k)
+            d.append(None if square is None else -square)
     return y
 
 
@@ -259,8 +358,9 @@ def _logistic(x: Series, order: int) -> Series:
     d = [y[0] - y[0] ** 2]
     for k in range(1, order + 1):
         y.append(_chain(x, d, k))
-        square = _square_coefficient(y, k)
-        d.append(y[k] if square is None else (_zeros(y, k) - square))
+        if k < order:
+            square = _square_coefficient(y, k)
+            d.append(y[k] if square is None else (_zeros(y, k) - square))
     return y
 
 

@@ -173,16 +173,70 @@ def test_unequal_coefficients_are_not_a_laplacian():
 
 
 def test_high_pure_orders_take_taylor_mode_and_mixed_ones_chains():
+    # Dxxxx + Dyyyy alone would take a collapsed pass of 2 directions: 8 units, as many as
+    # the two Taylor passes, so the plan keeps those; u*Dxxyy is no constant-coefficient sum
     field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
-                               "pde Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u) + Dxx(u) = 0 in O\n")
+                               "pde Dxxxx(u) + u*Dxxyy(u) + Dyyyy(u) + Dxx(u) = 0 in O\n")
+    assert not field.collapsed
     assert [(p.coord, p.order) for p in field.taylor] == [("x", 4), ("y", 4)]
-    assert field.taylor[0].outputs == (None, None, ("x", "x"), None, ("x",) * 4)
+    assert field.taylor[0].outputs == ((), None, ("x", "x"), None, ("x",) * 4)
     assert [c.directions for c in field.chains] == [("x", "x", "y", "y")]
     assert "from pinnc.runtime.taylor import directional_derivatives" in compiled.source
     # second order stays with chains
     field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
                         "pde Dxx(u) + u*Dxy(u) = 0 in O\n")
     assert not field.taylor
+
+
+def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass():
+    """The biharmonic: one collapsed Taylor pass along 3 directions (11 units, against 24 for
+    two Taylor passes and a chain), whose residual matches nested jax.jacfwd."""
+    from pinnc.runtime.problem import Problem
+    source = ("domain O = box(x in [0, 1], y in [0, 1], t in [0, 1])\nfield u(x, y, t)\n"
+              "pde Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u) + Dxx(u) = t in O\n")
+    field, compiled = _plan_of(source)
+    (p,) = field.collapsed
+    assert p.order == 4 and len(p.directions) == 3 and not field.taylor
+    assert p.partials == (("x",) * 4, ("x", "x", "y", "y"), ("y",) * 4)
+    assert all(v[2] == 0 for v in p.directions)  # in the plane of x and y
+    np.testing.assert_allclose(p.weights, [8 / 9] * 3, rtol=1e-12)
+    assert [c.directions for c in field.chains] == [("x", "x")]
+    assert field.needs() == ["u_xx", "u_xxxx", "u_xxyy", "u_yyyy"]
+    assert ("1 collapsed Taylor pass of order 4 along 3 directions (1, 0, 0), (0.5, 0.866, 0), "
+            "(-0.5, 0.866, 0) -> 1*u_xxxx + 2*u_xxyy + 1*u_yyyy") in derivatives.describe(compiled.plan)
+    problem = Problem.from_text(source, "case.pde")
+    params = problem.init(jax.random.key(0))
+    u = problem.field_functions(params)["u"]
+    points = jax.random.uniform(jax.random.key(3), (5, 3), jnp.float64)
+
+    def reference(q):
+        d4 = jax.jacfwd(jax.jacfwd(jax.hessian(u)))(q)
+        return (d4[0, 0, 0, 0] + 2 * d4[0, 0, 1, 1] + d4[1, 1, 1, 1]
+                + jax.hessian(u)(q)[0, 0] - q[2])
+    got = problem.residuals(params, {"pde1": {"points": points}})["pde1"]
+    np.testing.assert_allclose(got, jax.vmap(reference)(points), rtol=1e-10)
+
+
+@pytest.mark.parametrize("coefficients, count", [
+    ({("x",) * 4: 1.0, ("y",) * 4: 1.0}, 2),
+    ({("x",) * 4: 1.0, ("x", "x", "y", "y"): 2.0, ("y",) * 4: 1.0}, 3),
+    ({("x",) * 4: 0.3, ("x",) * 3 + ("y",): -1.1, ("x", "x", "y", "y"): 2.0,
+      ("x", "y", "y", "y"): 0.7, ("y",) * 4: -0.4}, 5),
+    ({("x", "x", "y"): 1.0}, 3),  # 4 equally spaced directions, one of weight 0
+])
+def test_waring_directions_and_weights_give_the_operator(coefficients, count):
+    """sum_i w_i (v_i . xi)**k equals the operator's symbol sum_m c_m xi^m at random xi, with
+    the fewest equally spaced directions that do."""
+    from pinnc.compiler.derivatives import waring
+    order = len(next(iter(coefficients)))
+    directions, weights = waring(coefficients, ["x", "y"], order)
+    assert len(directions) == count
+    for xi in np.random.default_rng(0).normal(size=(5, 2)):
+        symbol = sum(c * np.prod([xi[0] if a == "x" else xi[1] for a in m])
+                     for m, c in coefficients.items())
+        powers = sum(w * (v[0] * xi[0] + v[1] * xi[1]) ** order
+                     for v, w in zip(directions, weights))
+        assert powers == pytest.approx(symbol, rel=1e-12, abs=1e-12)
 
 
 def test_a_let_of_fields_that_an_exact_names_is_computed_like_a_field():
