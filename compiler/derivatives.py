@@ -63,18 +63,31 @@ MIN_TAYLOR_ORDER = 3
 MIN_COLLAPSED_ORDER = 3
 
 
-class Laplacian(sympy.Function):
-    """``Laplacian(u(x, y), (x, y))``: the sum of the pure second derivatives of a field along
-    the given coordinates. Introduced by the plan in place of such a sum in a residual, so that
-    code generation computes it with one forward-Laplacian pass."""
+class _PlanNode(sympy.Function):
+    """A node the plan puts in a residual in place of a sum of a field's partials, so that code
+    generation computes the sum with one pass; ``args[0]`` is the field, `expanded` the sum."""
 
     @classmethod
-    def eval(cls, field, coords):
+    def eval(cls, *args):
         return None  # never evaluates by itself
 
     @property
     def field(self) -> sympy.Expr:
         return self.args[0]
+
+    def expanded(self) -> sympy.Expr:
+        raise NotImplementedError
+
+    def _eval_derivative(self, symbol):
+        return sympy.diff(self.expanded(), symbol)
+
+    def _eval_is_real(self):
+        return True
+
+
+class Laplacian(_PlanNode):
+    """``Laplacian(u(x, y), (x, y))``: the sum of the pure second derivatives of a field along
+    the given coordinates, computed with one forward-Laplacian pass."""
 
     @property
     def coords(self) -> tuple[str, ...]:
@@ -83,34 +96,13 @@ class Laplacian(sympy.Function):
     def expanded(self) -> sympy.Expr:
         return sum(sympy.diff(self.field, c, 2) for c in self.args[1])
 
-    def _eval_derivative(self, symbol):
-        return sympy.diff(self.expanded(), symbol)
 
-    def _eval_is_real(self):
-        return True
-
-
-class Combination(sympy.Function):
+class Combination(_PlanNode):
     """``Combination(u(x, y), sum)``: ``sum``, a constant-coefficient sum of partials of one
-    order of the field ``u``, kept whole so that code generation computes it with one collapsed
-    Taylor-mode pass (`CollapsedPass`). Introduced by the plan in place of the sum."""
-
-    @classmethod
-    def eval(cls, field, total):
-        return None  # never evaluates by itself
-
-    @property
-    def field(self) -> sympy.Expr:
-        return self.args[0]
+    order of the field ``u``, computed with one collapsed Taylor-mode pass (`CollapsedPass`)."""
 
     def expanded(self) -> sympy.Expr:
         return self.args[1]
-
-    def _eval_derivative(self, symbol):
-        return sympy.diff(self.expanded(), symbol)
-
-    def _eval_is_real(self):
-        return True
 
 
 @dataclass(frozen=True)
@@ -312,13 +304,20 @@ def group_combinations(expr: sympy.Expr, coords: tuple[str, ...]) -> sympy.Expr:
     with numeric coefficients over two coordinates replaced by ``Combination(u, sum)``, where
     one collapsed Taylor pass costs less than the passes the sum's partials would take
     (`_collapsed_cost`). Other terms of the sum are kept as they are."""
+    return _regroup_sums(expr, lambda args: _combined(args, coords))
+
+
+def _regroup_sums(expr: sympy.Expr, regroup) -> sympy.Expr:
+    """``expr`` with the terms of every sum passed through ``regroup`` (a list of terms to a
+    list of terms), innermost sums first; fields, derivatives and the plan's own nodes are
+    left whole."""
     def rebuild(node):
         if not node.args or isinstance(node, (AppliedUndef, sympy.Derivative, Directional,
                                               Laplacian, Combination)):
             return node
         args = [rebuild(a) for a in node.args]
         if isinstance(node, sympy.Add):
-            args = _combined(args, coords)
+            args = regroup(args)
         return node.func(*args) if args != list(node.args) else node
     return rebuild(expr)
 
@@ -415,14 +414,7 @@ def group_laplacians(expr: sympy.Expr, coords: tuple[str, ...]) -> sympy.Expr:
     """``expr`` with every sum ``c*u_xx + c*u_yy + ...`` of pure second derivatives of one field
     over at least `MIN_LAPLACIAN_COORDS` coordinates, with one coefficient ``c``, replaced by
     ``c*Laplacian(u, (x, y, ...))``. Other terms of the sum are kept as they are."""
-    def rebuild(node):
-        if not node.args or isinstance(node, (AppliedUndef, sympy.Derivative, Directional)):
-            return node
-        args = [rebuild(a) for a in node.args]
-        if isinstance(node, sympy.Add):
-            args = _grouped(args, coords)
-        return node.func(*args) if args != list(node.args) else node
-    return rebuild(expr)
+    return _regroup_sums(expr, lambda args: _grouped(args, coords))
 
 
 def _grouped(args: list[sympy.Expr], coords: tuple[str, ...]) -> list[sympy.Expr]:
