@@ -29,20 +29,25 @@ Strategies, chosen per term and field by the cost rule below (measured by
   chains: Taylor series along several directions, interpolated, cost more than the chains once
   the parameter gradient is taken (biharmonic 2-D: 1.5x);
 - collapsed Taylor mode (`runtime/taylor.py`, `collapsed_derivative`): where a residual sums
-  partials of one field of one order k >= 3 with constant coefficients over two coordinates
-  (``Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)``), the sum is a `Combination` node: the sum over m
-  directions of weighted k-th directional derivatives (a Waring decomposition of the
-  operator's symbol, `waring`: the fewest of m = 1 ... k + 1 equally spaced directions that
-  give it exactly; k + 1 always do), computed in one pass that carries orders 1 to k - 1 per
-  direction and only the weighted sum of order k: about 2 + m (k - 1) units, taken where that
-  is below the passes it replaces (a pure partial: k units; a mixed one: a chain, 2**k). The
-  biharmonic takes m = 3 (0, 60, 120 degrees; 11 units against 24). Measured on a 4x64 tanh
-  MLP, loss and parameter gradient: 0.80-0.98x nested JVPs where the chains and Taylor passes
-  it replaces took 0.90-1.14x;
+  partials of one field of one order k >= 3 with constant coefficients over two or more
+  coordinates (``Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)``), the sum can be a `Combination` node:
+  the sum over m directions of weighted k-th directional derivatives (a Waring decomposition
+  of the operator's symbol, `waring`: in 2-D the fewest of m = 1 ... k + 1 equally spaced
+  directions that give it exactly, k + 1 always do; in more, axes and diagonals), computed
+  in one pass that carries orders 1 to k - 1 per direction and only the weighted sum of
+  order k: 2 + m (k - 1) series, each costing about `COLLAPSED_UNIT` times a tangent of a
+  chain. The passes it replaces cost, per partial, the distinct values of its chain,
+  prod(count_i + 1) (XLA computes a chain (x, x, y, y) as 9 values, not 16: equal tangents
+  are computed once; a Taylor pass of order k, k + 1). The 2-D biharmonic takes m = 3 (0,
+  60, 120 degrees; 1.5 x 11 against 19): 0.78-0.94x nested JVPs in float64, parity in
+  float32, where the Taylor passes and chain it replaced took 0.96-1.14x. The 3-D
+  biharmonic would take 9 directions (1.5 x 29 against 42) and stays with Taylor passes and
+  chains: collapsed, it measured 1.39x nested JVPs (float64; 1.58x float32);
 - one JVP for a derivative along a vector (`Directional`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy
@@ -59,8 +64,12 @@ MIN_LAPLACIAN_COORDS = 2
 # ... and a pure derivative along one coordinate of at least this order by Taylor mode.
 MIN_TAYLOR_ORDER = 3
 # ... and a constant-coefficient sum of partials of this order or more by collapsed Taylor mode,
-# where its cost (2 + m (order - 1) units) is below that of the passes it replaces.
+# where its cost (`_collapsed_cost`) is below that of the passes it replaces (`_passes_cost`).
 MIN_COLLAPSED_ORDER = 3
+# What one series of a collapsed pass costs, in tangents of a nested chain: fitted to
+# `bench/derivatives.py` (2-D biharmonic, 11 series: 0.78-1.0x a chain plan of 19 values;
+# 3-D, 29 series: 1.39-1.58x one of 42).
+COLLAPSED_UNIT = 1.5
 
 
 class _PlanNode(sympy.Function):
@@ -301,7 +310,7 @@ def _term_plan(label: str, expr: sympy.Expr, coords: tuple[str, ...]) -> TermPla
 
 def group_combinations(expr: sympy.Expr, coords: tuple[str, ...]) -> sympy.Expr:
     """``expr`` with every sum of partials of one field of one order k >= `MIN_COLLAPSED_ORDER`
-    with numeric coefficients over two coordinates replaced by ``Combination(u, sum)``, where
+    with numeric coefficients over two or more coordinates (that `waring` decomposes) replaced by ``Combination(u, sum)``, where
     one collapsed Taylor pass costs less than the passes the sum's partials would take
     (`_collapsed_cost`). Other terms of the sum are kept as they are."""
     return _regroup_sums(expr, lambda args: _combined(args, coords))
@@ -332,11 +341,11 @@ def _combined(args: list[sympy.Expr], coords: tuple[str, ...]) -> list[sympy.Exp
     for (field, order), indices in groups.items():
         partials = [multi_index(_numeric_partial(args[i])[1], coords) for i in indices]
         along = sorted(set().union(*partials), key=coords.index)
-        if len(along) != 2 or len(set(partials)) != len(partials):
+        if len(along) < 2 or len(set(partials)) != len(partials):
             continue
         coefficients = {m: _numeric_partial(args[i])[2] for m, i in zip(partials, indices)}
-        directions, weights = waring(coefficients, along, order)
-        if _collapsed_cost(len(directions), order) >= _passes_cost(partials):
+        found = waring(coefficients, along, order)
+        if found is None or _collapsed_cost(len(found[0]), order) >= _passes_cost(partials):
             continue
         taken |= set(indices)
         added.append(Combination(field, sympy.Add(*[args[i] for i in indices])))
@@ -354,41 +363,67 @@ def _numeric_partial(term: sympy.Expr):
     return None
 
 
-def _collapsed_cost(directions: int, order: int) -> int:
-    """Units of one collapsed pass: the value, orders 1 .. order-1 per direction, the sum."""
-    return 2 + directions * (order - 1)
+def _collapsed_cost(directions: int, order: int) -> float:
+    """A collapsed pass: the value, orders 1 .. order-1 per direction, and the summed order."""
+    return COLLAPSED_UNIT * (2 + directions * (order - 1))
 
 
 def _passes_cost(partials: list[MultiIndex]) -> int:
-    """Units of the passes the plan would otherwise take for these partials: a pure one by
-    Taylor mode (its order), a mixed one by a chain (2**order)."""
-    return sum(len(m) if len(set(m)) == 1 else 2 ** len(m) for m in partials)
+    """The passes the plan would otherwise take for these partials: per partial, the distinct
+    values its chain computes, prod(count_i + 1) (k + 1 for a pure one, as its Taylor pass)."""
+    return sum(math.prod(m.count(c) + 1 for c in set(m)) for m in partials)
 
 
 def waring(coefficients: dict[MultiIndex, float], along: list[str], order: int
-           ) -> tuple[list[tuple[float, float]], list[float]]:
-    """Directions v_i in the plane of ``along`` (two coordinates) and weights w_i with
-    ``sum_i w_i (v_i . grad)**order = sum_m coefficients[m] D^m``: the fewest m = 1, ...,
-    order + 1 directions at angles j pi / m that give it to rounding (order + 1 such
-    directions always do: the order + 1 powers are then independent)."""
+           ) -> tuple[list[tuple[float, ...]], list[float]] | None:
+    """Directions v_i (components along ``along``) and weights w_i with
+    ``sum_i w_i (v_i . grad)**order = sum_m coefficients[m] D^m`` to rounding, or None.
+
+    In two coordinates: the fewest m = 1, ..., order + 1 directions at angles j pi / m (order
+    + 1 such directions always do: their powers are then independent). In more: the
+    coordinate axes with the diagonals (e_i ± e_j)/sqrt 2 (for the 3-D biharmonic the
+    identity 6 (x² + y² + z²)² = 6 sum x_i⁴ ... , 9 directions), else the axes with order + 1
+    equally spaced directions in every coordinate plane; None where neither gives it (a
+    monomial in three or more coordinates may need other directions). Directions of zero
+    weight are dropped: each costs a share of the pass."""
+    import itertools
     import math
     import numpy as np
 
-    a, b = along
-    # monomial a^(order - j) b^j of (cos t D_a + sin t D_b)**order: C(order, j) cos^(order-j) sin^j
-    target = np.array([coefficients.get(tuple(sorted((a,) * (order - j) + (b,) * j,
-                                                      key=along.index)), 0.0)
-                       for j in range(order + 1)])
-    for m in range(1, order + 2):
-        angles = np.pi * np.arange(m) / m
-        powers = np.array([[math.comb(order, j) * np.cos(t) ** (order - j) * np.sin(t) ** j
-                            for t in angles] for j in range(order + 1)])
+    n = len(along)
+    monomials = list(itertools.combinations_with_replacement(range(n), order))
+    target = np.array([coefficients.get(tuple(along[i] for i in m), 0.0) for m in monomials])
+
+    def fit(candidates):
+        # the coefficient of D^m in (v . grad)**order: order! / prod(counts!) * prod v_i**count
+        powers = np.array([[math.factorial(order)
+                            / math.prod(math.factorial(m.count(i)) for i in set(m))
+                            * math.prod(v[i] for i in m) for v in candidates]
+                           for m in monomials])
         weights, *_ = np.linalg.lstsq(powers, target, rcond=None)
-        if np.linalg.norm(powers @ weights - target) <= 1e-12 * np.linalg.norm(target):
-            kept = np.abs(weights) > 1e-12 * np.abs(weights).max()  # a zero weight costs a pass
-            directions = [(float(np.cos(t)), float(np.sin(t))) for t in angles[kept]]
-            return directions, [float(w) for w in weights[kept]]
-    raise AssertionError("order + 1 directions always decompose the operator")
+        if np.linalg.norm(powers @ weights - target) > 1e-12 * np.linalg.norm(target):
+            return None
+        kept = np.abs(weights) > 1e-12 * np.abs(weights).max()
+        return ([tuple(float(c) for c in v) for v, k in zip(candidates, kept) if k],
+                [float(w) for w in weights[kept]])
+
+    def in_plane(i, j, angle):
+        v = np.zeros(n)
+        v[i], v[j] = np.cos(angle), np.sin(angle)
+        return v
+
+    if n == 2:
+        for m in range(1, order + 2):
+            found = fit([in_plane(0, 1, np.pi * k / m) for k in range(m)])
+            if found is not None:
+                return found
+        raise AssertionError("order + 1 directions always decompose the operator")
+    axes = list(np.eye(n))
+    pairs = list(itertools.combinations(range(n), 2))
+    diagonals = [in_plane(i, j, a) for i, j in pairs for a in (np.pi / 4, 3 * np.pi / 4)]
+    planes = [in_plane(i, j, np.pi * k / (order + 1)) for i, j in pairs
+              for k in range(1, order + 1)]  # k = 0 would repeat an axis
+    return fit(axes + diagonals) or fit(axes + planes)
 
 
 def _collapsed_passes(expr: sympy.Expr, field: str, coords: tuple[str, ...]
@@ -403,6 +438,7 @@ def _collapsed_passes(expr: sympy.Expr, field: str, coords: tuple[str, ...]
         along = sorted(set().union(*partials), key=coords.index)
         order = len(partials[0])
         plane, weights = waring({m: c for m, (_, _, c) in zip(partials, terms)}, along, order)
+        # (not None: `group_combinations` made this node only where it was not)
         directions = tuple(tuple(v[along.index(c)] if c in along else 0.0 for c in coords)
                            for v in plane)
         passes.append(CollapsedPass(node, order, directions, tuple(weights), tuple(partials),
