@@ -64,6 +64,21 @@ def test_check_examples(name, expected, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("points, noted", [(2000, True), (2048, False)])
+def test_check_notes_an_integral_over_sobol_points_not_a_power_of_two(points, noted, tmp_path,
+                                                                       capsys):
+    spec = tmp_path / "energy.pde"
+    spec.write_text("domain O = box(x in [0, 1])\nfield u(x)\n"
+                    "minimize integral(Dx(u)^2 - u)\n"
+                    f"set points = {points}\n")
+    status, out, err = run(["check", spec], capsys)
+    assert status == 0, err
+    note = ("note: its integral averages 2000 Sobol points; Sobol sets are balanced at powers "
+            "of two, so 1024 or 2048 points would estimate it more closely")
+    assert (note in out) is noted, out
+    assert "note:" in out if noted else "note:" not in out
+
+
 def test_check_terms_list_their_own_derivatives(capsys):
     status, out, _ = run(["check", EXAMPLES / "burgers.pde"], capsys)
     assert status == 0
