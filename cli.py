@@ -129,7 +129,7 @@ def _sobol_notes(problem: ir.Problem, term: ir.Term) -> list[str]:
         averaged.insert(0, ("its integral", term.region, term.points))
     notes = []
     for what, region, points in averaged:
-        n = points or (options.boundary_points if region.on_boundary else options.points)
+        n = options.points_in(region, points)
         if n & (n - 1):
             lower, upper = 2 ** (n.bit_length() - 1), 2 ** n.bit_length()
             notes.append(f"    note: {what} averages {n} Sobol points; Sobol sets are "

@@ -47,9 +47,12 @@ Strategies, chosen per term and field by the cost rule below (measured by
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import sympy
 from sympy.core.function import AppliedUndef
 
@@ -339,19 +342,37 @@ def _combined(args: list[sympy.Expr], coords: tuple[str, ...]) -> list[sympy.Exp
             groups.setdefault((found[0], int(found[1].derivative_count)), []).append(i)
     taken, added = set(), []
     for (field, order), indices in groups.items():
-        partials = [multi_index(_numeric_partial(args[i])[1], coords) for i in indices]
-        along = sorted(set().union(*partials), key=coords.index)
-        if len(along) < 2 or len(set(partials)) != len(partials):
-            continue
-        coefficients = {m: _numeric_partial(args[i])[2] for m, i in zip(partials, indices)}
-        found = waring(coefficients, along, order)
-        if found is None or _collapsed_cost(len(found[0]), order) >= _passes_cost(partials):
+        total = sympy.Add(*[args[i] for i in indices])
+        found = _decomposed(total, coords)
+        if found is None or _collapsed_cost(len(found[1]), order) >= _passes_cost(found[0]):
             continue
         taken |= set(indices)
-        added.append(Combination(field, sympy.Add(*[args[i] for i in indices])))
+        added.append(Combination(field, total))
     if not added:
         return args
     return [a for i, a in enumerate(args) if i not in taken] + added
+
+
+@functools.lru_cache(maxsize=256)  # asked once to choose the pass and once to plan it
+def _decomposed(total: sympy.Expr, coords: tuple[str, ...]):
+    """For ``total``, a sum of distinct partials of one order with numeric coefficients: its
+    partials (in the coordinates' order), their coefficients, and `waring`'s directions (one
+    entry per coordinate of ``coords``) and weights; None where it spans fewer than two
+    coordinates, repeats a partial, or `waring` finds no decomposition."""
+    terms = sorted((_numeric_partial(t) for t in sympy.Add.make_args(total)),
+                   key=lambda t: [coords.index(c) for c in multi_index(t[1], coords)])
+    partials = [multi_index(d, coords) for _, d, _ in terms]
+    along = sorted(set().union(*partials), key=coords.index)
+    if len(along) < 2 or len(set(partials)) != len(partials):
+        return None
+    coefficients = [c for _, _, c in terms]
+    found = waring(dict(zip(partials, coefficients)), along, len(partials[0]))
+    if found is None:
+        return None
+    plane, weights = found
+    directions = tuple(tuple(v[along.index(c)] if c in along else 0.0 for c in coords)
+                       for v in plane)
+    return tuple(partials), directions, tuple(weights), tuple(coefficients)
 
 
 def _numeric_partial(term: sympy.Expr):
@@ -386,10 +407,6 @@ def waring(coefficients: dict[MultiIndex, float], along: list[str], order: int
     equally spaced directions in every coordinate plane; None where neither gives it (a
     monomial in three or more coordinates may need other directions). Directions of zero
     weight are dropped: each costs a share of the pass."""
-    import itertools
-    import math
-    import numpy as np
-
     n = len(along)
     monomials = list(itertools.combinations_with_replacement(range(n), order))
     target = np.array([coefficients.get(tuple(along[i] for i in m), 0.0) for m in monomials])
@@ -432,17 +449,10 @@ def _collapsed_passes(expr: sympy.Expr, field: str, coords: tuple[str, ...]
                     and n.field.func.__name__ == field}, key=sympy.default_sort_key)
     passes = []
     for node in nodes:
-        terms = sorted((_numeric_partial(t) for t in sympy.Add.make_args(node.expanded())),
-                       key=lambda t: [coords.index(c) for c in multi_index(t[1], coords)])
-        partials = [multi_index(d, coords) for _, d, _ in terms]
-        along = sorted(set().union(*partials), key=coords.index)
-        order = len(partials[0])
-        plane, weights = waring({m: c for m, (_, _, c) in zip(partials, terms)}, along, order)
-        # (not None: `group_combinations` made this node only where it was not)
-        directions = tuple(tuple(v[along.index(c)] if c in along else 0.0 for c in coords)
-                           for v in plane)
-        passes.append(CollapsedPass(node, order, directions, tuple(weights), tuple(partials),
-                                    tuple(c for _, _, c in terms)))
+        # not None: `group_combinations` made the node only where it was not
+        partials, directions, weights, coefficients = _decomposed(node.expanded(), coords)
+        passes.append(CollapsedPass(node, len(partials[0]), directions, weights, partials,
+                                    coefficients))
     return tuple(passes)
 
 

@@ -294,6 +294,11 @@ class Options:
     seed: int = 0
     model: Model = Model()
 
+    def points_in(self, region: Region, points: int | None = None) -> int:
+        """How many points a term or integral on ``region`` gets: its own ``points``, else
+        ``boundary_points`` on a boundary and ``points`` inside."""
+        return points or (self.boundary_points if region.on_boundary else self.points)
+
 
 # The default optimizer: natural gradient where every term is a mean square (it reaches errors
 # orders of magnitude below L-BFGS in the same time), else Adam then L-BFGS (engd takes only
@@ -341,8 +346,7 @@ class Problem:
             if term.data is not None or term.integrals:
                 sets.append((None, [term.label]))
                 continue
-            default = self.options.boundary_points if term.region.on_boundary else self.options.points
-            key = (term.region, term.points or default)
+            key = (term.region, self.options.points_in(term.region, term.points))
             found = next((labels for k, labels in sets if k is not None and k == key), None)
             if found is None:
                 sets.append((key, [term.label]))

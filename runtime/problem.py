@@ -110,9 +110,8 @@ class Problem:
         return batch
 
     def _region_entry(self, region: ir.Region, points: int | None, rng) -> dict:
-        default = self.options.boundary_points if region.on_boundary else self.options.points
-        drawn, normals = geometry.region_points(region, points or default, rng,
-                                                self.options.sampler)
+        drawn, normals = geometry.region_points(region, self.options.points_in(region, points),
+                                                rng, self.options.sampler)
         entry = {"points": jnp.asarray(drawn, self.dtype),
                  "measure": jnp.asarray(geometry.region_measure(region), self.dtype)}
         if normals is not None:
@@ -295,7 +294,6 @@ class Problem:
         for term in uses + interior:
             return term.region.domain
         return next(d.domain for d in self.ir.domains if wanted <= set(d.domain.coords))
-
 
     def train(self, *, progress: bool = True, **overrides):
         """Train with the program's options (and ``overrides``, as `set` takes them); returns

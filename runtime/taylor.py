@@ -86,10 +86,8 @@ def _evaluate_collapsed(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Collap
         ins = [read(v) for v in eqn.invars]
         values = [v for v, _, _ in ins]
         carries = [any(c is not None for c in lower) or top is not None for _, lower, top in ins]
-        if eqn.primitive.name in ("pjit", "closed_call", "core_call", "jit", "custom_jvp_call",
-                                  "custom_vjp_call") and any(carries):
-            inner = (eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-                     or eqn.params["fun_jaxpr"])
+        inner = _inner_jaxpr(eqn)
+        if inner is not None and any(carries):
             results = _evaluate_collapsed(inner.jaxpr, inner.consts, ins, order, weights)
         else:
             results = _collapsed_rule(eqn, ins, values, carries, order, weights)
@@ -171,6 +169,19 @@ _LINEAR = {  # f(a + b) = f(a) + f(b) in the one argument that carries a series
 }
 
 
+def _inner_jaxpr(eqn):
+    """The closed jaxpr a call primitive (a nested jit, custom_jvp, custom_vjp) evaluates, which
+    Taylor mode walks through; None for any other primitive."""
+    name = eqn.primitive.name
+    if name in ("pjit", "closed_call", "core_call", "jit"):
+        return eqn.params["jaxpr"]
+    if name == "custom_jvp_call":
+        return eqn.params["call_jaxpr"]
+    if name == "custom_vjp_call":
+        return eqn.params.get("call_jaxpr") or eqn.params["fun_jaxpr"]
+    return None
+
+
 def _rule(eqn, ins: list[Series], order: int) -> list[Series]:
     name = eqn.primitive.name
     bind = lambda *args: eqn.primitive.bind(*args, **eqn.params)
@@ -178,14 +189,8 @@ def _rule(eqn, ins: list[Series], order: int) -> list[Series]:
         outs = bind(*[s[0] for s in ins])  # comparisons, integer results: locally constant
         outs = outs if eqn.primitive.multiple_results else [outs]
         return [[o] + [None] * order for o in outs]
-    if name in ("pjit", "closed_call", "core_call", "jit"):
-        inner = eqn.params["jaxpr"]
-        return _evaluate(inner.jaxpr, inner.consts, ins, order)
-    if name == "custom_jvp_call":
-        inner = eqn.params["call_jaxpr"]
-        return _evaluate(inner.jaxpr, inner.consts, ins, order)
-    if name == "custom_vjp_call":
-        inner = eqn.params.get("call_jaxpr") or eqn.params["fun_jaxpr"]
+    inner = _inner_jaxpr(eqn)
+    if inner is not None:
         return _evaluate(inner.jaxpr, inner.consts, ins, order)
     if name in _LINEAR and all(all(c is None for c in s[1:]) for s in ins[1:]):
         first, rest = ins[0], [s[0] for s in ins[1:]]

@@ -191,7 +191,6 @@ def test_high_pure_orders_take_taylor_mode_and_mixed_ones_chains():
 def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass():
     """The biharmonic: one collapsed Taylor pass along 3 directions (1.5 x 11, against 19 for
     two Taylor passes and a chain), whose residual matches nested jax.jacfwd."""
-    from pinnc.runtime.problem import Problem
     source = ("domain O = box(x in [0, 1], y in [0, 1], t in [0, 1])\nfield u(x, y, t)\n"
               "pde Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u) + Dxx(u) = t in O\n")
     field, compiled = _plan_of(source)
@@ -204,17 +203,24 @@ def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass(
     assert field.needs() == ["u_xx", "u_xxxx", "u_xxyy", "u_yyyy"]
     assert ("1 collapsed Taylor pass of order 4 along 3 directions (1, 0, 0), (0.5, 0.866, 0), "
             "(-0.5, 0.866, 0) -> 1*u_xxxx + 2*u_xxyy + 1*u_yyyy") in derivatives.describe(compiled.plan)
-    problem = Problem.from_text(source, "case.pde")
-    params = problem.init(jax.random.key(0))
-    u = problem.field_functions(params)["u"]
-    points = jax.random.uniform(jax.random.key(3), (5, 3), jnp.float64)
 
-    def reference(q):
+    def reference(u, q):
         d4 = jax.jacfwd(jax.jacfwd(jax.hessian(u)))(q)
         return (d4[0, 0, 0, 0] + 2 * d4[0, 0, 1, 1] + d4[1, 1, 1, 1]
                 + jax.hessian(u)(q)[0, 0] - q[2])
+    _assert_residual_matches(source, reference, 5)
+
+
+def _assert_residual_matches(source: str, reference, count: int) -> None:
+    """pde1's generated residual at ``count`` random points of the unit cube equals
+    ``reference(u, q)`` (u: the field's network at one point) to 1e-10."""
+    from pinnc.runtime.problem import Problem
+    problem = Problem.from_text(source, "case.pde")
+    params = problem.init(jax.random.key(0))
+    u = problem.field_functions(params)["u"]
+    points = jax.random.uniform(jax.random.key(3), (count, len(problem.ir.coords)), jnp.float64)
     got = problem.residuals(params, {"pde1": {"points": points}})["pde1"]
-    np.testing.assert_allclose(got, jax.vmap(reference)(points), rtol=1e-10)
+    np.testing.assert_allclose(got, jax.vmap(lambda q: reference(u, q))(points), rtol=1e-10)
 
 
 @pytest.mark.parametrize("coefficients, count", [
@@ -247,7 +253,6 @@ def test_the_biharmonic_in_three_dimensions_is_decomposed_but_stays_with_chains(
     coordinates (Dxyz) has no decomposition on axes and diagonals."""
     import itertools
     from pinnc.compiler.derivatives import waring
-    from pinnc.runtime.problem import Problem
     coefficients = {m: {(4,): 1.0, (2, 2): 2.0}[tuple(sorted(m.count(c) for c in set(m)))]
                     for m in itertools.combinations_with_replacement("xyz", 4)
                     if tuple(sorted(m.count(c) for c in set(m))) in ((4,), (2, 2))}
@@ -262,16 +267,11 @@ def test_the_biharmonic_in_three_dimensions_is_decomposed_but_stays_with_chains(
               "in O\nset model = mlp(hidden=[6, 6])\n")
     field, _ = _plan_of(source)
     assert not field.collapsed and len(field.taylor) == 3 and len(field.chains) == 3
-    problem = Problem.from_text(source, "case.pde")
-    params = problem.init(jax.random.key(0))
-    u = problem.field_functions(params)["u"]
-    points = jax.random.uniform(jax.random.key(3), (3, 3), jnp.float64)
 
-    def reference(q):
+    def reference(u, q):
         d4 = jax.jacfwd(jax.jacfwd(jax.hessian(u)))(q)
         return sum(d4[i, i, j, j] for i in range(3) for j in range(3))
-    got = problem.residuals(params, {"pde1": {"points": points}})["pde1"]
-    np.testing.assert_allclose(got, jax.vmap(reference)(points), rtol=1e-10)
+    _assert_residual_matches(source, reference, 3)
 
 
 def test_a_let_of_fields_that_an_exact_names_is_computed_like_a_field():
