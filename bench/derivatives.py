@@ -53,6 +53,7 @@ CASES = {
     "poisson2d": dict(coords=["x", "y"], **_lap("xy")),
     "poisson5d": dict(coords=_coords(5), **_lap(_coords(5))),
     "poisson20d": dict(coords=_coords(20), **_lap(_coords(20))),
+    "poisson50d": dict(coords=_coords(50), **_lap(_coords(50))),
     "poisson100d": dict(coords=_coords(100), **_lap(_coords(100))),
     "burgers": dict(coords=["x", "t"], pde="Dt(u) + u*Dx(u) - 0.01/pi*Dxx(u)",
                     terms=[(1.0, (1,)), (-0.01 / math.pi, (0, 0))], u=(0,)),

@@ -64,6 +64,10 @@ MultiIndex = tuple[str, ...]
 # The cost rule's threshold: a sum of pure second derivatives over at least this many
 # coordinates is taken by the forward Laplacian (it is cheaper from 2 on; see the docstring).
 MIN_LAPLACIAN_COORDS = 2
+# A Laplacian over at most this many coordinates is computed as a collapsed Taylor pass of order
+# 2 along the axes, over more by folx (`bench/derivatives.py`: the pass is 0.70-0.75x folx's time
+# in 2-D to 20-D, 0.93x in 50-D and 1.08x in 100-D, where it also compiles for a minute).
+MAX_TAYLOR_LAPLACIAN_COORDS = 32
 # ... and a pure derivative along one coordinate of at least this order by Taylor mode.
 MIN_TAYLOR_ORDER = 3
 # ... and a constant-coefficient sum of partials of this order or more by collapsed Taylor mode,
@@ -134,6 +138,12 @@ class LaplacianPass:
     coords: tuple[str, ...]
     value: bool
     gradient: tuple[MultiIndex | None, ...]
+
+    @property
+    def method(self) -> str:
+        """"taylor" (a collapsed Taylor pass of order 2 along the coordinate axes) up to
+        `MAX_TAYLOR_LAPLACIAN_COORDS` coordinates, "folx" beyond."""
+        return "taylor" if len(self.coords) <= MAX_TAYLOR_LAPLACIAN_COORDS else "folx"
 
 
 @dataclass(frozen=True)
@@ -570,7 +580,8 @@ def describe(plan_: DerivativePlan) -> str:
             for p in f.laplacians:
                 gives = ([f.field] if p.value else []) + [
                     partial_name(f.field, m) for m in p.gradient if m is not None]
-                lines.append(f"    1 forward-Laplacian pass along {', '.join(p.coords)} -> "
+                how = ("collapsed Taylor, order 2" if p.method == "taylor" else "folx")
+                lines.append(f"    1 forward-Laplacian pass ({how}) along {', '.join(p.coords)} -> "
                              f"{', '.join(gives + [laplacian_name(f.field, p.node)])}")
             for p in f.taylor:
                 gives = ", ".join(partial_name(f.field, m) for m in p.outputs if m is not None)

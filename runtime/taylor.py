@@ -41,39 +41,59 @@ def directional_derivatives(f: Callable, x: jax.Array, directions: jax.Array,
                             order: int) -> jax.Array:
     """(len(directions), order + 1): the k-th derivative of f along each direction at x."""
     closed = jax.make_jaxpr(f)(x)
-    scale = jnp.asarray([math.factorial(k) for k in range(order + 1)], x.dtype)
-
-    def along(v):
+    scale = [math.factorial(k) for k in range(order + 1)]
+    rows = []
+    for v in jnp.asarray(directions, x.dtype):  # a Python loop: see `Collapsed`
         series = [x, v] + [None] * (order - 1) if order >= 1 else [x]
         (out,) = _evaluate(closed.jaxpr, closed.consts, [series], order)
-        coefficients = [jnp.zeros_like(out[0]) if c is None else c for c in out]
-        return jnp.stack(coefficients) * scale.reshape((-1,) + (1,) * out[0].ndim)
-
-    return jax.vmap(along)(directions)
+        rows.append(jnp.stack([jnp.zeros_like(out[0]) if c is None else c * s
+                               for c, s in zip(out, scale)]))
+    return jnp.stack(rows)
 
 
 def collapsed_derivative(f: Callable, x: jax.Array, directions: jax.Array, weights: jax.Array,
                          order: int) -> jax.Array:
     """``sum_i weights[i] * d^order/ds^order f(x + s directions[i])`` at s = 0, order >= 2, in
     one collapsed Taylor-mode pass (see the module's docstring)."""
+    return collapsed_series(f, x, directions, weights, order)[2]
+
+
+def collapsed_series(f: Callable, x: jax.Array, directions: jax.Array, weights: jax.Array,
+                     order: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The whole collapsed pass: ``f(x)``; ``(len(directions), order - 1)``, the derivatives of
+    orders 1 to K-1 along each direction; and ``sum_i weights[i] * d^K/ds^K f(x + s v_i)``.
+    With the coordinate axes as directions, unit weights and K = 2, it is the forward
+    Laplacian: the value, the gradient and the Laplacian in one pass."""
     if order < 2:
         raise ValueError("a collapsed Taylor pass needs order >= 2")
     closed = jax.make_jaxpr(f)(x)
+    directions = jnp.asarray(directions, x.dtype)
     weights = jnp.asarray(weights, x.dtype)
-    lower = [jnp.asarray(directions, x.dtype)] + [None] * (order - 2)
+    lower = [[directions[i]] + [None] * (order - 2) for i in range(len(directions))]
     (out,) = _evaluate_collapsed(closed.jaxpr, closed.consts, [(x, lower, None)], order, weights)
-    value, _, top = out
-    return math.factorial(order) * (jnp.zeros_like(value) if top is None else top)
+    value, lower, top = out
+    zero = jnp.zeros_like(value)
+    lower = jnp.stack([jnp.stack([zero if c is None else math.factorial(k) * c
+                                  for k, c in enumerate(series, start=1)]) for series in lower])
+    return value, lower, math.factorial(order) * (zero if top is None else top)
 
 
-# A collapsed value: (x_0, [x_1, ..., x_{K-1}] each (directions, ...) or None, sum_i w_i x_K,i)
+# A collapsed value: (x_0, [[x_1, ..., x_{K-1}] for each direction], sum_i w_i x_K,i), any
+# coefficient None where it is zero. The directions are a Python list, not a mapped axis: a
+# mapped direction axis sits between the points and the features, and XLA transposes every
+# cotangent to contract it in the parameter gradient.
 Collapsed = tuple
+
+
+def _carries(value: Collapsed) -> bool:
+    _, lower, top = value
+    return top is not None or any(c is not None for series in lower for c in series)
 
 
 def _evaluate_collapsed(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Collapsed],
                         order: int, weights: jax.Array) -> list[Collapsed]:
     env: dict = {}
-    constant = lambda value: (value, [None] * (order - 1), None)
+    constant = lambda value: (value, [[None] * (order - 1)] * len(weights), None)
 
     def read(var) -> Collapsed:
         return constant(var.val) if isinstance(var, core.Literal) else env[var]
@@ -84,36 +104,42 @@ def _evaluate_collapsed(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Collap
         env[var] = value
     for eqn in jaxpr.eqns:
         ins = [read(v) for v in eqn.invars]
-        values = [v for v, _, _ in ins]
-        carries = [any(c is not None for c in lower) or top is not None for _, lower, top in ins]
+        carries = [_carries(value) for value in ins]
         inner = _inner_jaxpr(eqn)
         if inner is not None and any(carries):
             results = _evaluate_collapsed(inner.jaxpr, inner.consts, ins, order, weights)
         else:
-            results = _collapsed_rule(eqn, ins, values, carries, order, weights)
+            results = _collapsed_rule(eqn, ins, carries, order, weights)
         for var, value in zip(eqn.outvars, results):
             env[var] = value
     return [read(v) for v in jaxpr.outvars]
 
 
-def _collapsed_rule(eqn, ins: list[Collapsed], values: list, carries: list[bool], order: int,
+def _collapsed_rule(eqn, ins: list[Collapsed], carries: list[bool], order: int,
                     weights: jax.Array) -> list[Collapsed]:
     bind = lambda *args: eqn.primitive.bind(*args, **eqn.params)
+    values = [v for v, _, _ in ins]
     outs = bind(*values)
     outs = list(outs) if eqn.primitive.multiple_results else [outs]
+    directions = range(len(weights))
+    none = [[None] * (order - 1) for _ in directions]
     if not any(carries) or not all(jnp.issubdtype(v.aval.dtype, jnp.inexact)
                                    for v in eqn.outvars):
-        return [(o, [None] * (order - 1), None) for o in outs]
-    lowers = [[None] * (order - 1) for _ in outs]
+        return [(o, none, None) for o in outs]
+    lowers = [none for _ in outs]
     rests = [None] * len(outs)
-    if any(any(c is not None for c in lower) for _, lower, _ in ins):
-        def along(lower_ins):  # one direction's orders 1..K, with a zero top coefficient
-            series = [[v] + list(lower) + [None] for v, lower in zip(values, lower_ins)]
-            return [s[1:] for s in _rule(eqn, series, order)]
-        per_direction = jax.vmap(along)([lower for _, lower, _ in ins])
-        lowers = [list(s[:-1]) for s in per_direction]
-        rests = [None if s[-1] is None else jnp.tensordot(weights, s[-1], axes=1)
-                 for s in per_direction]
+    if any(c is not None for _, lower, _ in ins for series in lower for c in series):
+        per_direction = []  # [direction][output]: orders 1..K, with a zero top coefficient
+        for d in directions:
+            series = [[v] + list(lower[d]) + [None] for v, lower, _ in ins]
+            per_direction.append([s[1:] for s in _rule(eqn, series, order)])
+        lowers = [[per_direction[d][i][:-1] for d in directions] for i in range(len(outs))]
+        for i in range(len(outs)):
+            for d in directions:
+                top = per_direction[d][i][-1]
+                if top is not None:
+                    top = weights[d] * top
+                    rests[i] = top if rests[i] is None else rests[i] + top
     tops = [top for _, _, top in ins]
     linear = [None] * len(outs)
     if any(t is not None for t in tops):
@@ -223,9 +249,10 @@ def _rule(eqn, ins: list[Series], order: int) -> list[Series]:
         return [_logistic(ins[0], order)]
     if name == "exp":
         return [_exp(ins[0], order)]
-    if name in ("sin", "cos"):
-        s, c = _sin_cos(ins[0], order)
-        return [s if name == "sin" else c]
+    if name == "sin":
+        return [_sin(ins[0], order)]
+    if name == "cos":
+        return [_cos(ins[0], order)]
     if name == "log":
         return [_log(ins[0], order)]
     if name == "log1p":
@@ -345,35 +372,63 @@ def _square_coefficient(y: Series, k: int):
     return total
 
 
-def _tanh(x: Series, order: int) -> Series:
+def _with_linear_jvp(series_and_derivative: Callable[[Series, int], tuple[Series, Series]]):
+    """A rule for y = f(x), elementwise, whose derivative in the coefficients is given in closed
+    form: ``dy_k/dx_j = d_{k-j}``, where ``d`` is the series of ``f'(x(t))`` (perturbing x_j
+    moves x(t) by t^j, so y(t) by f'(x(t)) t^j). ``series_and_derivative(x, order)`` returns
+    (y, d). The JVP ``dy_k = sum_j d_{k-j} dx_j`` is linear in the tangents, so its transpose,
+    the parameter gradient's reverse pass, is ``x̄_j = sum_k ȳ_k d_{k-j}``: a few products per
+    coefficient, where differentiating the rule's recurrence would store and transpose each of
+    its products (measured: 2-10% off the loss and gradient of a Taylor pass)."""
+    def rule(x: Series, order: int) -> Series:
+        @jax.custom_jvp
+        def series(x):
+            return series_and_derivative(x, order)[0]
+
+        @series.defjvp
+        def series_jvp(primals, tangents):
+            (x,), (dx,) = primals, tangents
+            y, d = series_and_derivative(x, order)
+            dy = []
+            for k, yk in enumerate(y):
+                total = None
+                for j in range(k + 1):
+                    if x[j] is not None and d[k - j] is not None:
+                        term = d[k - j] * dx[j]
+                        total = term if total is None else total + term
+                dy.append(None if yk is None else (jnp.zeros_like(yk) if total is None else total))
+            return y, dy
+        return series(x)
+    return rule
+
+
+def _tanh_and_derivative(x: Series, order: int) -> tuple[Series, Series]:
     """y = tanh(x), y' = (1 - y²) x'."""
     y = [jnp.tanh(x[0])]
     d = [1 - y[0] ** 2]
     for k in range(1, order + 1):
         y.append(_chain(x, d, k))
-        if k < order:  # the last y_k needs d up to d_{k-1} only
-            square = _square_coefficient(y, k)
-            d.append(None if square is None else -square)
-    return y
+        square = _square_coefficient(y, k)
+        d.append(None if square is None else -square)
+    return y, d
 
 
-def _logistic(x: Series, order: int) -> Series:
+def _logistic_and_derivative(x: Series, order: int) -> tuple[Series, Series]:
     """y = logistic(x), y' = (y - y²) x'."""
     y = [jax.nn.sigmoid(x[0])]
     d = [y[0] - y[0] ** 2]
     for k in range(1, order + 1):
         y.append(_chain(x, d, k))
-        if k < order:
-            square = _square_coefficient(y, k)
-            d.append(y[k] if square is None else (_zeros(y, k) - square))
-    return y
+        square = _square_coefficient(y, k)
+        d.append(y[k] if square is None else (_zeros(y, k) - square))
+    return y, d
 
 
-def _exp(x: Series, order: int) -> Series:
+def _exp_and_derivative(x: Series, order: int) -> tuple[Series, Series]:
     y = [jnp.exp(x[0])]
     for k in range(1, order + 1):
         y.append(_chain(x, y, k))
-    return y
+    return y, y
 
 
 def _sin_cos(x: Series, order: int) -> tuple[Series, Series]:
@@ -383,6 +438,17 @@ def _sin_cos(x: Series, order: int) -> tuple[Series, Series]:
         s.append(sk)
         c.append(None if ck is None else -ck)
     return s, c
+
+
+def _negated(series: Series) -> Series:
+    return [None if c is None else -c for c in series]
+
+
+_tanh = _with_linear_jvp(_tanh_and_derivative)
+_logistic = _with_linear_jvp(_logistic_and_derivative)
+_exp = _with_linear_jvp(_exp_and_derivative)
+_sin = _with_linear_jvp(_sin_cos)
+_cos = _with_linear_jvp(lambda x, order: (lambda s, c: (c, _negated(s)))(*_sin_cos(x, order)))
 
 
 def _log(x: Series, order: int) -> Series:

@@ -99,3 +99,28 @@ def test_the_biharmonic_from_three_directions_and_its_parameter_gradient():
                                                jnp.full(3, 8 / 9), 4)
     assert collapsed(w) == pytest.approx(float(biharmonic(w)), rel=1e-10)
     np.testing.assert_allclose(jax.grad(collapsed)(w), jax.grad(biharmonic)(w), rtol=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "sin", "cos", "exp"])
+def test_parameter_derivatives_through_the_closed_form_rules(activation):
+    """tanh, logistic, sin, cos and exp differentiate their coefficients in closed form
+    (dy_k/dx_j = the (k-j)-th coefficient of f'(x(t))): the reverse-mode gradient and a
+    forward-mode JVP in the parameters (as ENGD's `jax.linearize` takes) of a Taylor pass and of
+    a collapsed pass, against nested jax.grad."""
+    sigma = getattr(jax.nn, activation) if activation == "sigmoid" else getattr(jnp, activation)
+    w = jnp.array([[0.7, -0.4, 0.3], [0.2, 0.9, -0.6]])
+    f = lambda w, x: jnp.sum(sigma(sigma(x @ w) @ w.T * 0.5) * jnp.array([1.0, -0.5]))
+    x, v = jnp.array([0.2, -0.3]), jnp.array([0.6, 0.8])
+    directions, weights = jnp.array([[1.0, 0.0], [0.6, 0.8]]), jnp.array([1.5, -0.5])
+    taylor = lambda w: directional_derivatives(lambda x: f(w, x), x, v[None], 4)[0, 4]
+    collapsed = lambda w: collapsed_derivative(lambda x: f(w, x), x, directions, weights, 3)
+    nested = {taylor: lambda w: reference(lambda x: f(w, x), x, v, 4)[4],
+              collapsed: lambda w: sum(c * reference(lambda x: f(w, x), x, d, 3)[3]
+                                       for c, d in zip(weights, directions))}
+    tangent = jnp.array([[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]])
+    for pass_, expected in nested.items():
+        np.testing.assert_allclose(jax.grad(pass_)(w), jax.grad(expected)(w), rtol=1e-9,
+                                   atol=1e-12)
+        _, linear = jax.linearize(pass_, w)
+        assert float(linear(tangent)) == pytest.approx(
+            float(jax.jvp(expected, (w,), (tangent,))[1]), rel=1e-9)
