@@ -39,10 +39,10 @@ Strategies, chosen per term and field by the cost rule below (measured by
   chain. The passes it replaces cost, per partial, the distinct values of its chain,
   prod(count_i + 1) (XLA computes a chain (x, x, y, y) as 9 values, not 16: equal tangents
   are computed once; a Taylor pass of order k, k + 1). The 2-D biharmonic takes m = 3 (0,
-  60, 120 degrees; 1.5 x 11 against 19): 0.78-0.94x nested JVPs in float64, parity in
-  float32, where the Taylor passes and chain it replaced took 0.96-1.14x. The 3-D
-  biharmonic would take 9 directions (1.5 x 29 against 42) and stays with Taylor passes and
-  chains: collapsed, it measured 1.39x nested JVPs (float64; 1.58x float32);
+  60, 120 degrees; 11 against 19): 0.4x nested JVPs; the 3-D biharmonic 9 directions (29
+  against 42): 0.69x the Taylor passes and chains; ``Dxxxx + Dyyyy`` 2 (8 against 10):
+  0.85x the two Taylor passes. A single mixed partial stays with its chain (``Dxxyy``: 9
+  values against 2 + 3 x 3 series);
 - one JVP for a derivative along a vector (`Directional`).
 """
 from __future__ import annotations
@@ -73,10 +73,10 @@ MIN_TAYLOR_ORDER = 3
 # ... and a constant-coefficient sum of partials of this order or more by collapsed Taylor mode,
 # where its cost (`_collapsed_cost`) is below that of the passes it replaces (`_passes_cost`).
 MIN_COLLAPSED_ORDER = 3
-# What one series of a collapsed pass costs, in tangents of a nested chain: fitted to
-# `bench/derivatives.py` (2-D biharmonic, 11 series: 0.78-1.0x a chain plan of 19 values;
-# 3-D, 29 series: 1.39-1.58x one of 42).
-COLLAPSED_UNIT = 1.5
+# What one series of a collapsed pass costs, in tangents of a nested chain: fitted to the loss
+# and gradient of 4x64 tanh MLPs in float64 (3-D biharmonic, 29 series against 42 values:
+# 0.69x; Dxxxx + Dyyyy, 8 against 10: 0.85x; Dxxx + Dyyy, 6 against 8: 0.78x).
+COLLAPSED_UNIT = 1.0
 
 
 class _PlanNode(sympy.Function):
@@ -431,7 +431,8 @@ def waring(coefficients: dict[MultiIndex, float], along: list[str], order: int
         if np.linalg.norm(powers @ weights - target) > 1e-12 * np.linalg.norm(target):
             return None
         kept = np.abs(weights) > 1e-12 * np.abs(weights).max()
-        return ([tuple(float(c) for c in v) for v, k in zip(candidates, kept) if k],
+        exact = lambda c: 0.0 if abs(c) < 1e-15 else float(c)  # cos(pi/2) is 6e-17
+        return ([tuple(exact(c) for c in v) for v, k in zip(candidates, kept) if k],
                 [float(w) for w in weights[kept]])
 
     def in_plane(i, j, angle):
