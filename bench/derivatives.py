@@ -58,6 +58,7 @@ CASES = {
     "burgers": dict(coords=["x", "t"], pde="Dt(u) + u*Dx(u) - 0.01/pi*Dxx(u)",
                     terms=[(1.0, (1,)), (-0.01 / math.pi, (0, 0))], u=(0,)),
     "dxxy": dict(coords=["x", "y"], pde="Dxxy(u)", terms=[(1.0, (0, 0, 1))], u=0.0),
+    "dxxyy": dict(coords=["x", "y"], pde="Dxxyy(u)", terms=[(1.0, (0, 0, 1, 1))], u=0.0),
     "biharmonic": dict(coords=["x", "y"], pde="Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)",
                        terms=[(1.0, (0, 0, 0, 0)), (2.0, (0, 0, 1, 1)), (1.0, (1, 1, 1, 1))],
                        u=0.0),

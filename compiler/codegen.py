@@ -92,11 +92,16 @@ def _laplacian_taylor(f, p, along):
 
 
 _TAYLOR = '''\
-def _taylor(f, p, axis, order):
-    """f(p) and its derivatives along coordinate `axis` up to `order`, in one Taylor-mode pass."""
+def _taylor(f, p, axis, order, around=()):
+    """f(p) and its derivatives along coordinate `axis` up to `order`, in one Taylor-mode pass,
+    and their derivatives along every subset of the directions `around` by nested jax.jvp:
+    (order + 1) * 2**len(around) values, the k-th of the mask-th block taking the directions
+    whose bits are set in mask."""
     direction = jnp.zeros_like(p).at[axis].set(1)
-    series = _taylor_series(f, p, direction[None], order)[0]
-    return tuple(series[k] for k in range(order + 1))
+    g = lambda q: tuple(_taylor_series(f, q, direction[None], order)[0])
+    for v in around:
+        g = _with_tangents(g, v)
+    return g(p)
 '''
 
 
@@ -233,7 +238,7 @@ def _tables(problem: ir.Problem) -> str:
 
 def _needs_derivatives(plan: TermPlan) -> bool:
     return any(chain.directions for f in plan.fields for chain in f.chains) or any(
-        f.directional for f in plan.fields)
+        f.directional or any(t.around for t in f.taylor) for f in plan.fields)
 
 
 def _term_function(term: ir.Term, plan: TermPlan, function: str) -> str:
@@ -274,7 +279,8 @@ def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str
     for symbol in sorted(used - set(names), key=str):  # params
         names[symbol] = _identifier(str(symbol), taken)
         lines.append(f"    {names[symbol]} = params[{str(symbol)!r}]")
-    if any(chain.directions for f in plan.fields for chain in f.chains):
+    if any(chain.directions for f in plan.fields for chain in f.chains) or any(
+            t.around for f in plan.fields for t in f.taylor):
         lines.append(f"    e = jnp.eye({len(coords)}, dtype=p.dtype)")
     partials = {}
     for field_plan in plan.fields:
@@ -360,8 +366,10 @@ def _taylor_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str]:
     lines = []
     for p in plan.taylor:
         targets = _targets(plan.field, p.outputs, taken, partials)
+        around = "".join(f", e[{coords.index(c)}]" for c in p.around)
+        around = f", ({around[2:]}{',' if len(p.around) == 1 else ''})" if p.around else ""
         lines.append(f"    {', '.join(targets)} = _taylor({call}, p, {coords.index(p.coord)}, "
-                     f"{p.order})")
+                     f"{p.order}{around})")
     return lines
 
 

@@ -14,20 +14,22 @@ Strategies, chosen per term and field by the cost rule below (measured by
 ``bench/derivatives.py``; the unit is one evaluation of the network's forward pass):
 
 - nested JVPs, as above: a chain of k directions costs about 2**k units, whatever it yields;
-- the forward Laplacian (`folx`): where a residual sums the pure second derivatives of one field
-  over two or more coordinates with one coefficient (``lap(u)``, ``kappa*(u_xx + u_yy)``), the
-  sum is replaced by a `Laplacian` node, computed with the value and the gradient along those
-  coordinates in one pass that carries (value, gradient, Laplacian) through the network: about
-  2 + n units against 4n for n chains (x_i, x_i). Measured on a 4x64 tanh MLP, loss and
-  parameter gradient: 0.78x the nested chains in 2-D, 0.67x in 5-D, 0.59x in 20-D, and 0.28x
-  the best hand-written alternative (``jax.hessian``) in 100-D;
-- Taylor mode (`runtime/taylor.py`): a pure derivative of order k >= 3 along one coordinate,
-  with every lower order along it, from one pass that carries truncated Taylor series through
-  the network (weights carry none, so each order costs one matrix product per layer) instead of
-  a chain of k nested JVPs (2**k values). Measured on a 4x64 tanh MLP, loss and parameter
-  gradient: 0.92x the chain at order 3, 0.82x at 4, 0.62x at 6. Mixed partials stay with
-  chains: Taylor series along several directions, interpolated, cost more than the chains once
-  the parameter gradient is taken (biharmonic 2-D: 1.5x);
+- the forward Laplacian: where a residual sums the pure second derivatives of one field over
+  two or more coordinates with one coefficient (``lap(u)``, ``kappa*(u_xx + u_yy)``), the sum
+  is replaced by a `Laplacian` node, computed with the value and the gradient along those
+  coordinates in one pass that carries (value, gradient, Laplacian) through the network:
+  about 2 + n units against 4n for n chains (x_i, x_i). Up to `MAX_TAYLOR_LAPLACIAN_COORDS`
+  coordinates the pass is a collapsed Taylor pass of order 2 along the axes (below), beyond
+  that `folx`. Measured on 4-layer tanh MLPs, loss and parameter gradient: 0.27-0.59x nested
+  chains from 2-D to 20-D, 0.57-0.83x in 50-D and 0.50-0.64x in 100-D (folx);
+- Taylor mode (`runtime/taylor.py`): a derivative of order k >= 2 along one coordinate, with
+  every lower order along it, from one pass that carries truncated Taylor series through the
+  network (weights carry none, so each order costs one matrix product per layer) instead of
+  a chain of k nested JVPs. A mixed partial whose most repeated coordinate appears at least
+  twice (``Dxxy``, ``Dxxyy``) is such a pass along it inside JVPs along the others: the same
+  partials as the chain, from fewer values once the gradient is taken. Measured on a 4x64
+  tanh MLP, loss and parameter gradient, float64: Burgers' ``Dxx`` 0.86x the chain (x, x)
+  (0.44x float32), ``Dxxy`` 0.65-0.70x the chain (x, x, y), ``Dxxyy`` 0.85x (x, x, y, y);
 - collapsed Taylor mode (`runtime/taylor.py`, `collapsed_derivative`): where a residual sums
   partials of one field of one order k >= 3 with constant coefficients over two or more
   coordinates (``Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)``), the sum can be a `Combination` node:
@@ -68,8 +70,9 @@ MIN_LAPLACIAN_COORDS = 2
 # 2 along the axes, over more by folx (`bench/derivatives.py`: the pass is 0.70-0.75x folx's time
 # in 2-D to 20-D, 0.93x in 50-D and 1.08x in 100-D, where it also compiles for a minute).
 MAX_TAYLOR_LAPLACIAN_COORDS = 32
-# ... and a pure derivative along one coordinate of at least this order by Taylor mode.
-MIN_TAYLOR_ORDER = 3
+# ... and a derivative of at least this order along one coordinate by Taylor mode (a mixed one
+# inside JVPs along its other coordinates).
+MIN_TAYLOR_ORDER = 2
 # ... and a constant-coefficient sum of partials of this order or more by collapsed Taylor mode,
 # where its cost (`_collapsed_cost`) is below that of the passes it replaces (`_passes_cost`).
 MIN_COLLAPSED_ORDER = 3
@@ -148,11 +151,14 @@ class LaplacianPass:
 
 @dataclass(frozen=True)
 class TaylorPass:
-    """One Taylor-mode pass along coordinate ``coord`` to ``order``: ``outputs[k]`` is the
-    multi-index ``(coord,) * k`` where the residual uses it (and nothing earlier yields it)."""
+    """One Taylor-mode pass along coordinate ``coord`` to ``order``, inside nested JVPs along
+    ``around`` (none for a pure derivative): ``outputs[mask * (order + 1) + k]`` is the
+    multi-index of k times ``coord`` and the directions of ``around`` that bit i of ``mask``
+    takes, where the residual uses it (and nothing earlier yields it), else None."""
     coord: str
     order: int
     outputs: tuple[MultiIndex | None, ...]
+    around: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -511,19 +517,37 @@ def _pure_second(term: sympy.Expr):
 
 def _taylor_passes(needed: set[MultiIndex], provided: set[MultiIndex],
                    coords: tuple[str, ...]) -> tuple[TaylorPass, ...]:
+    """A Taylor pass along each coordinate with pure derivatives of order `MIN_TAYLOR_ORDER` or
+    more; then, highest order first, one for each mixed partial not yet provided whose most
+    repeated coordinate (the first, on ties) appears that often: along it, to that count,
+    inside JVPs along the partial's other coordinates. Either yields the same partials as the
+    chain along the multi-index, each from fewer values once the gradient is taken (measured
+    in float64: Dxxy 0.65-0.7x the chain (x, x, y), Dxxyy 0.85x (x, x, y, y))."""
     passes = []
+
+    def add(coord: str, order: int, around: tuple[str, ...]) -> None:
+        nonlocal provided
+        outputs = []
+        for mask in range(2 ** len(around)):
+            taken = tuple(around[i] for i in range(len(around)) if mask >> i & 1)
+            for k in range(order + 1):
+                index = tuple(sorted((coord,) * k + taken, key=coords.index))
+                useful = index in needed and index not in provided
+                outputs.append(index if useful else None)
+                if useful:
+                    provided = provided | {index}
+        passes.append(TaylorPass(coord, order, tuple(outputs), around))
+
     for coord in coords:
         orders = [len(m) for m in needed if m and set(m) == {coord}]
-        if not orders or max(orders) < MIN_TAYLOR_ORDER:
+        if orders and max(orders) >= MIN_TAYLOR_ORDER:
+            add(coord, max(orders), ())
+    for target in sorted(needed, key=lambda m: (-len(m), m)):
+        if target in provided or len(set(target)) < 2:
             continue
-        outputs = []
-        for k in range(max(orders) + 1):
-            index = (coord,) * k
-            useful = index in needed and index not in provided
-            outputs.append(index if useful else None)
-            if useful:
-                provided = provided | {index}
-        passes.append(TaylorPass(coord, max(orders), tuple(outputs)))
+        coord = max(dict.fromkeys(target), key=target.count)  # the first of the most repeated
+        if target.count(coord) >= MIN_TAYLOR_ORDER:
+            add(coord, target.count(coord), tuple(c for c in target if c != coord))
     return tuple(passes)
 
 
@@ -586,7 +610,10 @@ def describe(plan_: DerivativePlan) -> str:
                              f"{', '.join(gives + [laplacian_name(f.field, p.node)])}")
             for p in f.taylor:
                 gives = ", ".join(partial_name(f.field, m) for m in p.outputs if m is not None)
-                lines.append(f"    1 Taylor-mode pass of order {p.order} along {p.coord} -> {gives}")
+                inside = (f" in {len(p.around)} nested jvp{'s' if len(p.around) > 1 else ''} "
+                          f"along {', '.join(p.around)}" if p.around else "")
+                lines.append(f"    1 Taylor-mode pass of order {p.order} along {p.coord}{inside} "
+                             f"-> {gives}")
             for p in f.collapsed:
                 angles = ", ".join(f"({', '.join(f'{c:.4g}' for c in v)})" for v in p.directions)
                 total = " + ".join(f"{c:g}*{partial_name(f.field, m)}"

@@ -111,9 +111,11 @@ def test_plan_computes_each_partial_once_and_reuses_lower_orders():
     compiled, _ = module_for(BOX + "pde Dxx(u) + Dx(u) + u + Dy(u) = 0 in O\n")
     (field,) = compiled.plan.term("pde1").fields
     assert set(field.needed) == {(), ("x",), ("x", "x"), ("y",)}
-    provided = [m for chain in field.chains for m in chain.outputs if m is not None]
+    passes = (*field.chains, *field.taylor)
+    provided = [m for p in passes for m in p.outputs if m is not None]
     assert sorted(provided) == sorted(field.needed)  # each exactly once
-    assert [c.directions for c in field.chains] == [("x", "x"), ("y",)]
+    assert [(p.coord, p.order) for p in field.taylor] == [("x", 2)]  # u, u_x, u_xx
+    assert [c.directions for c in field.chains] == [("y",)]
     assert "u_xx" in derivatives.describe(compiled.plan)
 
 
@@ -170,22 +172,29 @@ def test_laplacian_sum_becomes_one_forward_laplacian_pass():
 def test_unequal_coefficients_are_not_a_laplacian():
     field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
                         "pde Dxx(u) + 2*Dyy(u) = 0 in O\n")
-    assert not field.laplacians and len(field.chains) == 2
+    assert not field.laplacians and [(p.coord, p.order) for p in field.taylor] == [("x", 2),
+                                                                                   ("y", 2)]
 
 
-def test_high_pure_orders_take_taylor_mode_and_mixed_ones_chains():
+def test_taylor_mode_for_repeated_coordinates_and_chains_for_the_rest():
     # Dxxxx + x*Dyyyy and u*Dxxyy are no constant-coefficient sum: no collapsed pass
     field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
                                "pde Dxxxx(u) + u*Dxxyy(u) + x*Dyyyy(u) + Dxx(u) = 0 in O\n")
-    assert not field.collapsed
-    assert [(p.coord, p.order) for p in field.taylor] == [("x", 4), ("y", 4)]
+    assert not field.collapsed and not field.chains
+    assert [(p.coord, p.order, p.around) for p in field.taylor] == [
+        ("x", 4, ()), ("y", 4, ()), ("x", 2, ("y", "y"))]
     assert field.taylor[0].outputs == ((), None, ("x", "x"), None, ("x",) * 4)
-    assert [c.directions for c in field.chains] == [("x", "x", "y", "y")]
+    # u_xxyy: x to order 2 under JVPs along y and y; the block of mask 3 takes both
+    assert field.taylor[2].outputs == (None,) * 11 + (("x", "x", "y", "y"),)
     assert "from pinnc.runtime.taylor import directional_derivatives" in compiled.source
-    # second order stays with chains
+    assert "_taylor(fields['u'], p, 0, 2, (e[1], e[1]))" in compiled.source
+    assert ("1 Taylor-mode pass of order 2 along x in 2 nested jvps along y, y -> u_xxyy"
+            in derivatives.describe(compiled.plan))
+    # a coordinate taken once, as in Dxy, is a chain
     field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
                         "pde Dxx(u) + u*Dxy(u) = 0 in O\n")
-    assert not field.taylor
+    assert [c.directions for c in field.chains] == [("x", "y")]
+    assert [(p.coord, p.order, p.around) for p in field.taylor] == [("x", 2, ())]
 
 
 def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass():
@@ -196,11 +205,11 @@ def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass(
               "pde Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u) + Dxx(u) = t in O\n")
     field, compiled = _plan_of(source)
     (p,) = field.collapsed
-    assert p.order == 4 and len(p.directions) == 3 and not field.taylor
+    assert p.order == 4 and len(p.directions) == 3
     assert p.partials == (("x",) * 4, ("x", "x", "y", "y"), ("y",) * 4)
     assert all(v[2] == 0 for v in p.directions)  # in the plane of x and y
     np.testing.assert_allclose(p.weights, [8 / 9] * 3, rtol=1e-12)
-    assert [c.directions for c in field.chains] == [("x", "x")]
+    assert [(t.coord, t.order) for t in field.taylor] == [("x", 2)] and not field.chains
     assert field.needs() == ["u_xx", "u_xxxx", "u_xxyy", "u_yyyy"]
     assert ("1 collapsed Taylor pass of order 4 along 3 directions (1, 0, 0), (0.5, 0.866, 0), "
             "(-0.5, 0.866, 0) -> 1*u_xxxx + 2*u_xxyy + 1*u_yyyy") in derivatives.describe(compiled.plan)
@@ -213,7 +222,8 @@ def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass(
     # x²y² + y²z² takes the axes and four diagonals: 2 + 7 x 3 series against 9 + 9 values
     field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1], z in [0, 1])\n"
                         "field u(x, y, z)\npde Dxxyy(u) + Dyyzz(u) = 0 in O\n")
-    assert not field.collapsed and len(field.chains) == 2
+    assert not field.collapsed and [(t.coord, t.around) for t in field.taylor] == [
+        ("x", ("y", "y")), ("y", ("z", "z"))]
 
 
 def _assert_residual_matches(source: str, reference, count: int) -> None:

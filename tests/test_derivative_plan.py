@@ -167,7 +167,8 @@ def test_terms_on_the_same_points_are_sampled_once_and_computed_together():
     (lap,) = u.laplacians
     assert lap.coords == ("x", "y") and lap.value and lap.gradient == (("x",), None)
     assert sorted(v.needed) == [(), ("y",), ("y", "y")]
-    assert len(v.chains) == 1  # v, v_y, v_yy from one chain (y, y)
+    (taylor,) = v.taylor  # v, v_y, v_yy from one Taylor pass along y
+    assert (taylor.coord, taylor.order) == ("y", 2) and not v.chains
     # the merged residuals are each term's own, at the shared points
     params = problem.init(jax.random.key(0))
     together = problem.residuals(params, batch)
