@@ -25,11 +25,11 @@ Strategies, chosen per term and field by the cost rule below (measured by
 - Taylor mode (`runtime/taylor.py`): a derivative of order k >= 2 along one coordinate, with
   every lower order along it, from one pass that carries truncated Taylor series through the
   network (weights carry none, so each order costs one matrix product per layer) instead of
-  a chain of k nested JVPs. A mixed partial whose most repeated coordinate appears at least
-  twice (``Dxxy``, ``Dxxyy``) is such a pass along it inside JVPs along the others: the same
-  partials as the chain, from fewer values once the gradient is taken. Measured on a 4x64
-  tanh MLP, loss and parameter gradient, float64: Burgers' ``Dxx`` 0.86x the chain (x, x)
-  (0.44x float32), ``Dxxy`` 0.65-0.70x the chain (x, x, y), ``Dxxyy`` 0.85x (x, x, y, y);
+  a chain of k nested JVPs. A mixed partial where one coordinate repeats and the others
+  appear once (``Dxxy``) is such a pass along it inside JVPs along the others: the same
+  partials as the chain. Measured on 4-layer tanh MLPs, loss and parameter gradient:
+  ``Dxxy`` 0.69-0.89x the chain (x, x, y); Burgers' ``Dxx`` 0.42-0.80x nested chains (one
+  float64 cell 1.10x in a noisy run, 0.86x in alternation). ``Dxxyy`` keeps its chain;
 - collapsed Taylor mode (`runtime/taylor.py`, `collapsed_derivative`): where a residual sums
   partials of one field of one order k >= 3 with constant coefficients over two or more
   coordinates (``Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)``), the sum can be a `Combination` node:
@@ -518,11 +518,12 @@ def _pure_second(term: sympy.Expr):
 def _taylor_passes(needed: set[MultiIndex], provided: set[MultiIndex],
                    coords: tuple[str, ...]) -> tuple[TaylorPass, ...]:
     """A Taylor pass along each coordinate with pure derivatives of order `MIN_TAYLOR_ORDER` or
-    more; then, highest order first, one for each mixed partial not yet provided whose most
-    repeated coordinate (the first, on ties) appears that often: along it, to that count,
-    inside JVPs along the partial's other coordinates. Either yields the same partials as the
-    chain along the multi-index, each from fewer values once the gradient is taken (measured
-    in float64: Dxxy 0.65-0.7x the chain (x, x, y), Dxxyy 0.85x (x, x, y, y))."""
+    more; then, highest order first, one for each mixed partial not yet provided where one
+    coordinate appears that often and the others once: along it, to that count, inside JVPs
+    along the others. Either yields the same partials as the chain along the multi-index
+    (measured: Dxxy 0.69-0.89x the chain (x, x, y)). Where two coordinates repeat (Dxxyy)
+    the chain stays: a Taylor pass inside JVPs along (y, y) measured 0.85x in one run and
+    0.96-1.45x in the benchmark."""
     passes = []
 
     def add(coord: str, order: int, around: tuple[str, ...]) -> None:
@@ -546,8 +547,9 @@ def _taylor_passes(needed: set[MultiIndex], provided: set[MultiIndex],
         if target in provided or len(set(target)) < 2:
             continue
         coord = max(dict.fromkeys(target), key=target.count)  # the first of the most repeated
-        if target.count(coord) >= MIN_TAYLOR_ORDER:
-            add(coord, target.count(coord), tuple(c for c in target if c != coord))
+        around = tuple(c for c in target if c != coord)
+        if target.count(coord) >= MIN_TAYLOR_ORDER and len(set(around)) == len(around):
+            add(coord, target.count(coord), around)
     return tuple(passes)
 
 
