@@ -154,9 +154,12 @@ def _compile(args) -> int:
 
 
 def _train(args) -> int:
+    from .runtime.cache import use_compilation_cache
     from .runtime.problem import Problem
     from .runtime.runs import save_run
     from .runtime.train import train
+
+    use_compilation_cache()
 
     if args.resume is not None:
         if args.spec is not None or args.set or args.output is not None:
@@ -196,8 +199,10 @@ def _train(args) -> int:
 def _eval(args) -> int:
     import jax.numpy as jnp
     import numpy as np
+    from .runtime.cache import use_compilation_cache
     from .runtime.runs import load_run
 
+    use_compilation_cache()
     if not (args.run_dir / "params.npz").exists():
         raise InputError(f"{args.run_dir}: not a run folder (no params.npz); train with "
                          f"'pinnc train SPEC.pde -o {args.run_dir}'")

@@ -1,12 +1,12 @@
 """The cost of residual derivatives: pinnc's generated code against hand-written JAX.
 
     python bench/derivatives.py [--cases poisson2d,burgers,...] [--widths 64,128]
-                                [--precisions float32,float64] [--points 4096] [--repeats 3]
+                                [--precisions float32,float64] [--points 4096] [--repeats 7]
                                 [--system]
 
 For each case, network width (4 hidden tanh layers) and precision, the time of one jitted
 loss-and-parameter-gradient (``jax.value_and_grad`` of the mean squared residual at the points,
-steady state: the best of ``--repeats`` runs after a warm-up) for:
+steady state, after a warm-up) for:
 
 - ``pinnc``: the generated module's residual function for the case's one `pde` term;
 - ``nested``: one chain of nested ``jax.jvp`` per partial derivative (what a careful user writes);
@@ -20,6 +20,10 @@ steady state: the best of ``--repeats`` runs after a warm-up) for:
 ``--system`` adds steady Navier-Stokes in 2-D (three fields, three equations on the same points):
 the loss with the merged plan of the terms sharing points, against each term's own plan (every
 partial a term needs computed again in each term) and nested JVPs written by hand.
+
+The implementations are timed in alternation: ``--repeats`` rounds, each running every
+implementation once, so that a change of load on the machine falls on all of them alike. A time
+is the median over the rounds; a ratio is the median of the rounds' ratios.
 
 Every implementation uses the same network function (`Problem.field_functions`) and
 parameters; residuals are checked to agree with pinnc's before timing. Ratios: pinnc / best
@@ -135,14 +139,22 @@ def residual_with(engine, case):
 
 # --- timing -------------------------------------------------------------------------------------
 
-def best_time(function, args, repeats):
-    jax.block_until_ready(function(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(function(*args))
-        times.append(time.perf_counter() - start)
-    return min(times)
+def in_alternation(steps: dict, args, rounds: int) -> dict:
+    """Per implementation, its seconds in each of `rounds` rounds (after one warm-up call each);
+    each round runs every implementation once, in turn."""
+    for step in steps.values():
+        jax.block_until_ready(step(*args))
+    seconds = {key: [] for key in steps}
+    for _ in range(rounds):
+        for key, step in steps.items():
+            start = time.perf_counter()
+            jax.block_until_ready(step(*args))
+            seconds[key].append(time.perf_counter() - start)
+    return seconds
+
+
+def median_ratio(numerator, denominator) -> float:
+    return float(np.median(np.asarray(numerator) / np.asarray(denominator)))
 
 
 def run_case(name, width, precision, points, repeats, memory):
@@ -179,15 +191,14 @@ def run_case(name, width, precision, points, repeats, memory):
         tolerance = 1e-6 if precision == "float64" else 2e-2
         agree &= bool(np.allclose(values, reference, rtol=tolerance,
                                   atol=tolerance * np.abs(reference).max()))
-    times, memories = {}, {}
+    steps, memories = {}, {}
     for key, residuals in implementations.items():
         loss = lambda params, X, residuals=residuals: jnp.mean(residuals(params, X) ** 2)
-        step = jax.jit(jax.value_and_grad(loss))
+        steps[key] = jax.jit(jax.value_and_grad(loss))
         if memory:
-            analysis = step.lower(params, X).compile().memory_analysis()
+            analysis = steps[key].lower(params, X).compile().memory_analysis()
             memories[key] = getattr(analysis, "temp_size_in_bytes", float("nan")) / 2 ** 20
-        times[key] = best_time(step, (params, X), repeats)
-    return times, memories, agree
+    return in_alternation(steps, (params, X), repeats), memories, agree
 
 
 NAVIER_STOKES = """\
@@ -237,8 +248,9 @@ def run_system(width, precision, points, repeats):
 
     values = [float(jax.jit(g)(params)) for g in (merged, separate, nested)]
     assert np.allclose(values, values[0], rtol=1e-5), values
-    return {name: best_time(jax.jit(jax.value_and_grad(g)), (params,), repeats)
-            for name, g in (("merged", merged), ("separate", separate), ("nested", nested))}
+    steps = {name: jax.jit(jax.value_and_grad(g))
+             for name, g in (("merged", merged), ("separate", separate), ("nested", nested))}
+    return in_alternation(steps, (params,), repeats)
 
 
 def main() -> None:
@@ -247,7 +259,8 @@ def main() -> None:
     parser.add_argument("--widths", default="64,128")
     parser.add_argument("--precisions", default="float32,float64")
     parser.add_argument("--points", type=int, default=4096)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="rounds of the implementations timed in alternation")
     parser.add_argument("--system", action="store_true",
                         help="also time a three-equation system: the merged plan of terms "
                              "sharing points against each term's own")
@@ -257,7 +270,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown case {unknown[0]}; cases are {', '.join(CASES)}")
     print(f"# {len(jax.devices())} {jax.devices()[0].platform} device(s); {args.points} points; "
-          f"4 hidden tanh layers; loss + parameter gradient, best of {args.repeats}", flush=True)
+          f"4 hidden tanh layers; loss + parameter gradient; medians of {args.repeats} rounds "
+          "in alternation", flush=True)
     print(f"{'case':12} {'width':>5} {'precision':9} {'pinnc ms':>9} {'nested':>9} {'hessian':>9} "
           f"{'jet':>9} {'floor':>7} {'/best':>6} {'/floor':>7}  agree", flush=True)
     memory_rows = []
@@ -265,13 +279,14 @@ def main() -> None:
         for width in map(int, args.widths.split(",")):
             for precision in args.precisions.split(","):
                 memory = name == "poisson100d"
-                times, memories, agree = run_case(name, width, precision, args.points,
-                                                  args.repeats, memory)
-                ms = {k: 1e3 * v for k, v in times.items()}
-                best = min(ms["nested"], ms["hessian"], ms["jet"])
+                seconds, memories, agree = run_case(name, width, precision, args.points,
+                                                    args.repeats, memory)
+                ms = {k: 1e3 * float(np.median(v)) for k, v in seconds.items()}
+                best = min(("nested", "hessian", "jet"), key=ms.get)
                 print(f"{name:12} {width:5d} {precision:9} {ms['pinnc']:9.1f} {ms['nested']:9.1f} "
                       f"{ms['hessian']:9.1f} {ms['jet']:9.1f} {ms['floor']:7.1f} "
-                      f"{ms['pinnc'] / best:6.2f} {ms['pinnc'] / ms['floor']:7.1f}  "
+                      f"{median_ratio(seconds['pinnc'], seconds[best]):6.2f} "
+                      f"{median_ratio(seconds['pinnc'], seconds['floor']):7.1f}  "
                       f"{'yes' if agree else 'NO'}", flush=True)
                 if memory:
                     memory_rows.append((name, width, precision, memories))
@@ -281,11 +296,12 @@ def main() -> None:
               f"{'/separate':>9} {'/nested':>8}")
         for width in map(int, args.widths.split(",")):
             for precision in args.precisions.split(","):
-                t = {k: 1e3 * v for k, v in run_system(width, precision, args.points,
-                                                       args.repeats).items()}
+                seconds = run_system(width, precision, args.points, args.repeats)
+                t = {k: 1e3 * float(np.median(v)) for k, v in seconds.items()}
                 print(f"{width:5d} {precision:9} {t['merged']:9.1f} {t['separate']:9.1f} "
-                      f"{t['nested']:9.1f} {t['merged'] / t['separate']:9.2f} "
-                      f"{t['merged'] / t['nested']:8.2f}", flush=True)
+                      f"{t['nested']:9.1f} "
+                      f"{median_ratio(seconds['merged'], seconds['separate']):9.2f} "
+                      f"{median_ratio(seconds['merged'], seconds['nested']):8.2f}", flush=True)
     if memory_rows:
         print("\ntemporary memory of the compiled loss and gradient (MiB)")
         print(f"{'case':12} {'width':>5} {'precision':9} {'pinnc':>9} {'nested':>9} {'hessian':>9} "

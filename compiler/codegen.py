@@ -24,7 +24,8 @@ VERSION = "0.1.0"
 # Module-level names of the generated code that a user's name must not shadow.
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
-                 "_with_tangents", "_integral", "TERM_RESIDUALS", "_laplacian", "folx", "_taylor",
+                 "_with_tangents", "_nested", "_integral", "TERM_RESIDUALS", "_laplacian", "folx",
+                 "_taylor",
                  "_taylor_series", "SHARED_RESIDUALS", "_mean", "FEATURES", "_collapsed",
                  "_collapsed_derivative", "_laplacian_taylor", "_collapsed_series"}
 # Local names of a term function.
@@ -51,7 +52,12 @@ def _derivatives(f, p, directions):
 
     Returns 2**len(directions) values; bit i of an output's index says direction i was taken.
     """
-    g = lambda q: (f(q),)
+    return _nested(lambda q: (f(q),), p, directions)
+
+
+def _nested(g, p, directions):
+    """The values of g(p), a tuple, and their derivatives along every subset of `directions`:
+    mask-major, the block for a mask of directions holding all of g's values."""
     for v in directions:
         g = _with_tangents(g, v)
     return g(p)
@@ -98,10 +104,7 @@ def _taylor(f, p, axis, order, around=()):
     (order + 1) * 2**len(around) values, the k-th of the mask-th block taking the directions
     whose bits are set in mask."""
     direction = jnp.zeros_like(p).at[axis].set(1)
-    g = lambda q: tuple(_taylor_series(f, q, direction[None], order)[0])
-    for v in around:
-        g = _with_tangents(g, v)
-    return g(p)
+    return _nested(lambda q: tuple(_taylor_series(f, q, direction[None], order)[0]), p, around)
 '''
 
 
@@ -142,7 +145,8 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
     exact_names = {e.field: _identifier(f"exact_{e.field}", taken) for e in formulas}
     derived_names = {d.name: _identifier(f"derived_{d.name}", taken) for d in problem.derived}
     blocks = [_tables(problem)]
-    if any(_needs_derivatives(t) for t in (*plan.terms, *plan.derived)):
+    if any(_needs_derivatives(t) or any(f.taylor for f in t.fields)  # `_taylor` uses `_nested`
+           for t in (*plan.terms, *plan.derived)):
         blocks.append(_DERIVATIVES)
     header_imports = ""
     methods = {p.method for t in (*plan.terms, *plan.derived) for f in t.fields

@@ -57,6 +57,8 @@ class Problem:
         self.module = load_module(self.source, self.ir.name)
         self._bounds = {f.name: _coordinate_bounds(self.ir, f.coords) for f in self.ir.fields}
         self._terms = {term.label: term for term in self.ir.terms}
+        # train's compiled chunks of steps, by what they were compiled for (runtime/train.py)
+        self._compiled_chunks: dict = {}
 
     @classmethod
     def from_text(cls, text: str, filename: str = "<spec>",

@@ -94,8 +94,12 @@ Collapsed = tuple
 
 
 def _carries(value: Collapsed) -> bool:
-    _, lower, top = value
-    return top is not None or any(c is not None for series in lower for c in series)
+    return value[2] is not None or _has_lower(value)
+
+
+def _has_lower(value: Collapsed) -> bool:
+    """Whether any direction's coefficient of orders 1 to K-1 is nonzero."""
+    return any(c is not None for series in value[1] for c in series)
 
 
 def _evaluate_collapsed(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Collapsed],
@@ -136,7 +140,7 @@ def _collapsed_rule(eqn, ins: list[Collapsed], carries: list[bool], order: int,
         return [(o, none, None) for o in outs]
     lowers = [none for _ in outs]
     rests = [None] * len(outs)
-    if any(c is not None for _, lower, _ in ins for series in lower for c in series):
+    if any(_has_lower(value) for value in ins):
         per_direction = []  # [direction][output]: orders 1..K, with a zero top coefficient
         for d in directions:
             series = [[v] + list(lower[d]) + [None] for v, lower, _ in ins]

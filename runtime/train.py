@@ -105,6 +105,25 @@ def engd_form(problem: Problem, params: Params, batch: Batch) -> str:
     return choose_form(rows, size, jnp.dtype(problem.dtype).itemsize)
 
 
+def _compiled_chunk(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None,
+                    form: str | None, args: tuple):
+    """`_chunk_function` compiled for ``args`` (carry, end, pools). It is kept on the problem:
+    training the same problem again in this process (a resumed run, a callback's restart)
+    neither traces nor compiles it again. The key holds all the compiled program depends on:
+    the phase, the chunk's length, the ENGD form, the points' layout and key (a constant in
+    the program), and the arguments' shapes and types."""
+    where = None
+    if moves is not None:
+        where = (moves.layout, moves.max_rounds,
+                 np.asarray(jax.random.key_data(moves.key)).tobytes())
+    types = jax.tree.map(jax.typeof, args)
+    key = (phase, length, form, where, jax.tree.structure(types), tuple(jax.tree.leaves(types)))
+    if key not in problem._compiled_chunks:
+        function = _chunk_function(problem, phase, length, moves, form)
+        problem._compiled_chunks[key] = jax.jit(function).lower(*args).compile()
+    return problem._compiled_chunks[key]
+
+
 def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None,
                     form: str | None = None):
     """A function running up to ``length`` steps of ``phase`` from a carry: it stops at step
@@ -403,8 +422,7 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
                 form = engd_form(problem, params, batch) if phase.name == "engd" else None
                 if form is not None:
                     forms[f"{index}:{phase.name}"] = form
-                chunk = jax.jit(_chunk_function(problem, phase, length, moves, form)).lower(
-                    carry, end, pools).compile()
+                chunk = _compiled_chunk(problem, phase, length, moves, form, (carry, end, pools))
                 compile_s += time.perf_counter() - started
                 finished = False
                 while not finished and not interrupt.requested:

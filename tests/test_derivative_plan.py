@@ -26,7 +26,8 @@ def residuals(source, label="pde1", points=12, seed=0):
     problem = pinnc.compile_source(source, "case", points=points)
     params = problem.init(jax.random.key(seed))
     batch = problem.sample(jax.random.key(seed + 1))
-    return problem, params, batch[label]["points"], problem.residuals(params, batch)[label]
+    return (problem, params, batch[label]["points"],
+            jax.jit(problem.residuals)(params, batch)[label])
 
 
 def derivative(f, index):
@@ -51,7 +52,7 @@ def test_laplacian_in_any_dimension(dim):
         (lap,) = problem.plan.term("pde1").fields[0].laplacians
         assert lap.method == ("taylor" if dim <= 32 else "folx")
     f = problem.field_functions(params)["u"]
-    expected = jax.vmap(lambda q: jnp.trace(jax.hessian(f)(q)))(points)
+    expected = jax.jit(jax.vmap(lambda q: jnp.trace(jax.hessian(f)(q))))(points)
     close(got, expected)
 
 
@@ -64,7 +65,7 @@ def test_laplacian_leaves_out_t_and_mixes_with_other_derivatives():
     def reference(q):
         h, g = jax.hessian(f)(q), jax.grad(f)(q)
         return g[2] - 0.1 * (h[0, 0] + h[1, 1]) + f(q) * g[0] - h[0, 1]
-    close(got, jax.vmap(reference)(points))
+    close(got, jax.jit(jax.vmap(reference))(points))
 
 
 ORDERS = {  # operator text -> multi-indices (x = 0, y = 1) with coefficients
@@ -83,8 +84,8 @@ def test_pure_and_mixed_partials_to_high_order(operator, activation):
               f"set model = mlp(hidden=[8, 8], activation={activation})\n")
     problem, params, points, got = residuals(source)
     f = problem.field_functions(params)["u"]
-    expected = jax.vmap(lambda q: sum(c * derivative(f, m)(q)
-                                      for m, c in ORDERS[operator].items()))(points)
+    expected = jax.jit(jax.vmap(lambda q: sum(c * derivative(f, m)(q)
+                                              for m, c in ORDERS[operator].items())))(points)
     close(got, expected)
 
 
@@ -98,7 +99,7 @@ def test_strategies_under_other_activations(activation):
     def reference(q):
         h = jax.hessian(f)(q)
         return h[0, 0] + h[1, 1] + derivative(f, (0, 0, 0))(q) + f(q) * jax.grad(f)(q)[1]
-    close(got, jax.vmap(reference)(points))
+    close(got, jax.jit(jax.vmap(reference))(points))
 
 
 def test_system_of_fields_and_derivatives_of_expressions():
@@ -107,7 +108,7 @@ def test_system_of_fields_and_derivatives_of_expressions():
               "pde Dxy(v) - u^2 + Dxx(sin(u)*x) + dot(grad(v), [1, 2]) = 0 in O\n" + SMALL)
     problem, params, points, got1 = residuals(source)
     batch = problem.sample(jax.random.key(1))
-    got2 = problem.residuals(params, batch)["pde2"]
+    got2 = jax.jit(problem.residuals)(params, batch)["pde2"]
     fields = problem.field_functions(params)
     u, v = fields["u"], fields["v"]
     uv = lambda q: u(q) * v(q)
@@ -116,8 +117,8 @@ def test_system_of_fields_and_derivatives_of_expressions():
     second = lambda q: (jax.hessian(v)(q)[0, 1] - u(q) ** 2
                         + jax.hessian(lambda r: jnp.sin(u(r)) * r[0])(q)[0, 0]
                         + jnp.dot(jax.grad(v)(q), jnp.array([1.0, 2.0])))
-    close(got1, jax.vmap(first)(points))
-    close(got2, jax.vmap(second)(batch["pde2"]["points"]))
+    close(got1, jax.jit(jax.vmap(first))(points))
+    close(got2, jax.jit(jax.vmap(second))(batch["pde2"]["points"]))
 
 
 @settings(max_examples=12, deadline=None)
@@ -141,7 +142,7 @@ def test_random_operators(terms):
             value = derivative(f, ["xyz".index(a) for a in index])(q)
             total = total + c * (f(q) * value if times_u else value)
         return total
-    close(got, jax.vmap(reference)(points))
+    close(got, jax.jit(jax.vmap(reference))(points))
 
 
 # --- terms sharing points ---------------------------------------------------------------------
@@ -171,15 +172,17 @@ def test_terms_on_the_same_points_are_sampled_once_and_computed_together():
     assert (taylor.coord, taylor.order) == ("y", 2) and not v.chains
     # the merged residuals are each term's own, at the shared points
     params = problem.init(jax.random.key(0))
-    together = problem.residuals(params, batch)
+    together = jax.jit(problem.residuals)(params, batch)
     fields = problem.field_functions(params)
     for label in ("pde1", "pde2", "bc1", "bc2"):
-        alone = problem.module.TERM_RESIDUALS[label](fields, params["params"], batch[label])
-        close(together[label], alone)
+        term = problem.module.TERM_RESIDUALS[label]
+        alone = jax.jit(lambda p, entry, term=term: term(problem.field_functions(p),
+                                                          p["params"], entry))
+        close(together[label], alone(params, batch[label]))
     # and against the reference for the first equation
     f_u, f_v = fields["u"], fields["v"]
-    reference = jax.vmap(lambda q: derivative(f_u, (0,))(q) * derivative(f_v, (1,))(q)
-                         + jnp.trace(jax.hessian(f_u)(q)) - jnp.sin(q[0]))
+    reference = jax.jit(jax.vmap(lambda q: derivative(f_u, (0,))(q) * derivative(f_v, (1,))(q)
+                                 + jnp.trace(jax.hessian(f_u)(q)) - jnp.sin(q[0])))
     close(together["pde1"], reference(batch["pde1"]["points"]))
 
 
@@ -193,6 +196,7 @@ def test_shared_plan_is_shown_and_jacobian_rows_follow_the_terms():
     params = problem.init(jax.random.key(0))
     batch = problem.sample(jax.random.key(1))
     theta, unravel = jax.flatten_util.ravel_pytree(params)
-    expected = jax.jacrev(lambda t: problem.residual_vector(unravel(t), batch))(theta)
-    np.testing.assert_allclose(problem.residual_jacobian(params, batch), expected,
+    expected = jax.jit(jax.jacrev(lambda t: problem.residual_vector(unravel(t), batch)))(
+        theta)
+    np.testing.assert_allclose(jax.jit(problem.residual_jacobian)(params, batch), expected,
                                rtol=1e-10, atol=1e-12)

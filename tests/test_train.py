@@ -367,6 +367,24 @@ def test_tolerances_end_a_phase_early_and_the_next_one_starts_there():
     assert float(optax.tree.norm(grad)) <= 1e-3
 
 
+def test_training_a_problem_again_reuses_its_compiled_chunks():
+    """A second `train` of the same problem (a resumed run, say) neither traces nor compiles
+    its chunks again, and ends where the first did."""
+    problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
+                                 model="mlp(hidden=[8])", resample_every=20,
+                                 optimizer="adam(steps=40, lr=1e-2) then lbfgs(steps=10)")
+    first = problem.train(progress=False)
+    chunks = dict(problem._compiled_chunks)
+    assert len(chunks) == 2  # one per phase
+    again = problem.train(progress=False)
+    assert problem._compiled_chunks == chunks
+    assert all(problem._compiled_chunks[key] is chunk for key, chunk in chunks.items())
+    for a, b in zip(jax.tree.leaves(again.params), jax.tree.leaves(first.params)):
+        np.testing.assert_array_equal(a, b)
+    # another problem (other options) has its own
+    assert problem.with_options(seed=1)._compiled_chunks == {}
+
+
 def test_history_records_every_tenth_step_across_phases_with_the_loss_there():
     problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
                                  model="mlp(hidden=[8])",
