@@ -21,15 +21,15 @@ Strategies, chosen per term and field by the cost rule below (measured by
   about 2 + n units against 4n for n chains (x_i, x_i). Up to `MAX_TAYLOR_LAPLACIAN_COORDS`
   coordinates the pass is a collapsed Taylor pass of order 2 along the axes (below), beyond
   that `folx`. Measured on 4-layer tanh MLPs, loss and parameter gradient: 0.27-0.59x nested
-  chains from 2-D to 20-D, 0.57-0.83x in 50-D and 0.50-0.64x in 100-D (folx);
+  chains from 2-D to 20-D, 0.57-0.83x in 50-D and 0.62-0.85x in 100-D (folx; in alternation);
 - Taylor mode (`runtime/taylor.py`): a derivative of order k >= 2 along one coordinate, with
   every lower order along it, from one pass that carries truncated Taylor series through the
   network (weights carry none, so each order costs one matrix product per layer) instead of
-  a chain of k nested JVPs. A mixed partial where one coordinate repeats and the others
-  appear once (``Dxxy``) is such a pass along it inside JVPs along the others: the same
-  partials as the chain. Measured on 4-layer tanh MLPs, loss and parameter gradient:
-  ``Dxxy`` 0.69-0.89x the chain (x, x, y); Burgers' ``Dxx`` 0.42-0.80x nested chains (one
-  float64 cell 1.10x in a noisy run, 0.86x in alternation). ``Dxxyy`` keeps its chain;
+  a chain of k nested JVPs. A mixed partial where a coordinate repeats (``Dxxy``,
+  ``Dxxyy``) is such a pass along the most repeated one inside JVPs along the others: the
+  same partials as the chain. Measured on 4-layer tanh MLPs, loss and parameter gradient, in
+  alternation: ``Dxxy`` 0.67-0.72x the chain (x, x, y), ``Dxxyy`` 0.76-0.86x the chain
+  (x, x, y, y); Burgers' ``Dxx`` 0.58-0.66x nested chains;
 - collapsed Taylor mode (`runtime/taylor.py`, `collapsed_derivative`): where a residual sums
   partials of one field of one order k >= 3 with constant coefficients over two or more
   coordinates (``Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)``), the sum can be a `Combination` node:
@@ -519,11 +519,11 @@ def _taylor_passes(needed: set[MultiIndex], provided: set[MultiIndex],
                    coords: tuple[str, ...]) -> tuple[TaylorPass, ...]:
     """A Taylor pass along each coordinate with pure derivatives of order `MIN_TAYLOR_ORDER` or
     more; then, highest order first, one for each mixed partial not yet provided where one
-    coordinate appears that often and the others once: along it, to that count, inside JVPs
-    along the others. Either yields the same partials as the chain along the multi-index
-    (measured: Dxxy 0.69-0.89x the chain (x, x, y)). Where two coordinates repeat (Dxxyy)
-    the chain stays: a Taylor pass inside JVPs along (y, y) measured 0.85x in one run and
-    0.96-1.45x in the benchmark."""
+    coordinate appears that often: along it, to that count, inside JVPs along the others (a
+    repeated one once per time it appears). Either yields the same partials as the chain
+    along the multi-index. Measured against that chain in alternation: Dxxy 0.67-0.72x;
+    Dxxyy, a pass along x inside JVPs along (y, y), 0.76-0.86x (session 7's 0.96-1.45x came
+    from timing each alone)."""
     passes = []
 
     def add(coord: str, order: int, around: tuple[str, ...]) -> None:
@@ -548,7 +548,7 @@ def _taylor_passes(needed: set[MultiIndex], provided: set[MultiIndex],
             continue
         coord = max(dict.fromkeys(target), key=target.count)  # the first of the most repeated
         around = tuple(c for c in target if c != coord)
-        if target.count(coord) >= MIN_TAYLOR_ORDER and len(set(around)) == len(around):
+        if target.count(coord) >= MIN_TAYLOR_ORDER:
             add(coord, target.count(coord), around)
     return tuple(passes)
 

@@ -181,9 +181,10 @@ def test_taylor_mode_for_repeated_coordinates_and_chains_for_the_rest():
     field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
                                "pde Dxxxx(u) + u*Dxxyy(u) + x*Dyyyy(u) + Dxx(u) = 0 in O\n")
     assert not field.collapsed
-    assert [(p.coord, p.order, p.around) for p in field.taylor] == [("x", 4, ()), ("y", 4, ())]
+    assert [(p.coord, p.order, p.around) for p in field.taylor] == [
+        ("x", 4, ()), ("y", 4, ()), ("x", 2, ("y", "y"))]  # two repeat: JVPs along y twice
     assert field.taylor[0].outputs == ((), None, ("x", "x"), None, ("x",) * 4)
-    assert [c.directions for c in field.chains] == [("x", "x", "y", "y")]  # two repeat
+    assert field.taylor[2].outputs == (None,) * 11 + (("x", "x", "y", "y"),) and not field.chains
     assert "from pinnc.runtime.taylor import directional_derivatives" in compiled.source
     # u_xxyz: x to order 2 under JVPs along y and z; the block of mask 3 takes both
     field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1], z in [0, 1])\n"
@@ -226,7 +227,9 @@ def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass(
     # x²y² + y²z² takes the axes and four diagonals: 2 + 7 x 3 series against 9 + 9 values
     field, _ = _plan_of("domain O = box(x in [0, 1], y in [0, 1], z in [0, 1])\n"
                         "field u(x, y, z)\npde Dxxyy(u) + Dyyzz(u) = 0 in O\n")
-    assert not field.collapsed and len(field.chains) == 2
+    assert not field.collapsed and not field.chains
+    assert [(p.coord, p.order, p.around) for p in field.taylor] == [("x", 2, ("y", "y")),
+                                                                     ("y", 2, ("z", "z"))]
 
 
 def _assert_residual_matches(source: str, reference, count: int) -> None:
