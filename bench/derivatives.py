@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +41,7 @@ import numpy as np
 from jax.experimental import jet
 
 import pinnc
+from timing import in_alternation, timed  # noqa: E402  (bench/timing.py, beside this script)
 
 
 def _lap(coords):
@@ -139,18 +139,12 @@ def residual_with(engine, case):
 
 # --- timing -------------------------------------------------------------------------------------
 
-def in_alternation(steps: dict, args, rounds: int) -> dict:
-    """Per implementation, its seconds in each of `rounds` rounds (after one warm-up call each);
-    each round runs every implementation once, in turn."""
+def steps_in_alternation(steps: dict, args, rounds: int) -> dict:
+    """Per implementation, its seconds in each of `rounds` rounds in alternation, after one
+    warm-up call each."""
     for step in steps.values():
         jax.block_until_ready(step(*args))
-    seconds = {key: [] for key in steps}
-    for _ in range(rounds):
-        for key, step in steps.items():
-            start = time.perf_counter()
-            jax.block_until_ready(step(*args))
-            seconds[key].append(time.perf_counter() - start)
-    return seconds
+    return in_alternation({key: timed(step, args) for key, step in steps.items()}, rounds)
 
 
 def median_ratio(numerator, denominator) -> float:
@@ -198,7 +192,7 @@ def run_case(name, width, precision, points, repeats, memory):
         if memory:
             analysis = steps[key].lower(params, X).compile().memory_analysis()
             memories[key] = getattr(analysis, "temp_size_in_bytes", float("nan")) / 2 ** 20
-    return in_alternation(steps, (params, X), repeats), memories, agree
+    return steps_in_alternation(steps, (params, X), repeats), memories, agree
 
 
 NAVIER_STOKES = """\
@@ -250,7 +244,7 @@ def run_system(width, precision, points, repeats):
     assert np.allclose(values, values[0], rtol=1e-5), values
     steps = {name: jax.jit(jax.value_and_grad(g))
              for name, g in (("merged", merged), ("separate", separate), ("nested", nested))}
-    return in_alternation(steps, (params,), repeats)
+    return steps_in_alternation(steps, (params,), repeats)
 
 
 def main() -> None:

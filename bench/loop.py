@@ -29,7 +29,6 @@ Overhead = loop time / (evaluations x eval) - 1.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
@@ -43,7 +42,7 @@ from jax.flatten_util import ravel_pytree
 import pinnc
 from pinnc.runtime.train import train
 
-from derivatives import best_time  # noqa: E402  (bench/derivatives.py, beside this script)
+from timing import best_time, in_alternation, timed  # noqa: E402  (bench/timing.py)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -73,15 +72,9 @@ def phase_seconds(problem, first_steps: int) -> float:
     return seconds - (before[0] if first_steps else 0.0)
 
 
-def in_alternation(runs: dict, repeats: int) -> dict:
-    """The least time of each of ``runs`` (name: function returning seconds) over ``repeats``
-    rounds in which each runs once: this machine's load changes from one minute to the next,
-    and a ratio of times taken minutes apart would measure that change as much as the loop."""
-    best = {name: math.inf for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            best[name] = min(best[name], run())
-    return best
+def least_in_alternation(runs: dict, repeats: int) -> dict:
+    """The least time of each of ``runs`` over ``repeats`` rounds in alternation."""
+    return {name: min(seconds) for name, seconds in in_alternation(runs, repeats).items()}
 
 
 def units(evaluations: int, hundred, params, batch):
@@ -106,14 +99,9 @@ def adam_chunk_against_unit(problem, params, batch, hundred, rounds: int = 8):
                                 jnp.ones(len(problem.ir.terms), problem.dtype))
     end = jnp.asarray(200, jnp.int32)
     chunk = jax.jit(loop._chunk_function(problem, phase, 200, None)).lower(carry, end, {}).compile()
-    runs = {"chunk": lambda: chunk(carry, end, {}), "unit": lambda: hundred(params, batch)}
-    best = {}
-    for _ in range(rounds + 1):  # the first round warms up
-        for name, run in runs.items():
-            started = time.perf_counter()
-            jax.block_until_ready(run())
-            best[name] = min(best.get(name, math.inf), time.perf_counter() - started)
-    return best["chunk"], best["unit"]
+    runs = {"chunk": timed(chunk, (carry, end, {})), "unit": timed(hundred, (params, batch))}
+    seconds = in_alternation(runs, rounds + 1)  # the first round warms up
+    return min(seconds["chunk"][1:]), min(seconds["unit"][1:])
 
 
 def main() -> None:
@@ -149,7 +137,7 @@ def main() -> None:
           f"{1e3 * chunk_s / 200:8.2f} {chunk_s / (2 * unit_s) - 1:9.1%}", flush=True)
 
     adam = base.with_options(optimizer=f"adam(steps={args.adam})")
-    best = in_alternation({"train": lambda: phase_seconds(adam, 0),
+    best = least_in_alternation({"train": lambda: phase_seconds(adam, 0),
                            "units": units(args.adam, hundred, params, batch)}, args.repeats)
     t = best["train"]
     print(f"{'pinnc adam (interleaved)':28} {args.adam:6d} {args.adam:6d} {t:8.2f} "
@@ -200,7 +188,7 @@ def main() -> None:
         jax.block_until_ready(bare(start_params, batch))
         return time.perf_counter() - started
 
-    best = in_alternation({"train": lambda: phase_seconds(lbfgs, args.adam),
+    best = least_in_alternation({"train": lambda: phase_seconds(lbfgs, args.adam),
                            "units": units(evaluations, hundred, params, batch),
                            "bare": run_bare, "scipy": run_scipy}, args.repeats)
     t, t_scipy, out = best["train"], best["scipy"], scipy_runs[-1]

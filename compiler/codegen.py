@@ -25,8 +25,7 @@ VERSION = "0.1.0"
 _MODULE_NAMES = {"jax", "jnp", "residuals", "term_values", "loss", "EXACT", "TERM_COORDINATES",
                  "TERM_KINDS", "TERM_WEIGHTS", "FIELD_COORDINATES", "PARAMS", "_derivatives",
                  "_with_tangents", "_nested", "_integral", "TERM_RESIDUALS", "_laplacian", "folx",
-                 "_taylor",
-                 "_taylor_series", "SHARED_RESIDUALS", "_mean", "FEATURES", "_collapsed",
+                 "_taylor", "_taylor_series", "SHARED_RESIDUALS", "_mean", "FEATURES", "_collapsed",
                  "_collapsed_derivative", "_laplacian_taylor", "_collapsed_series"}
 # Local names of a term function.
 _LOCAL_NAMES = {"fields", "params", "p", "e", "_"}
@@ -241,8 +240,19 @@ def _tables(problem: ir.Problem) -> str:
 
 
 def _needs_derivatives(plan: TermPlan) -> bool:
+    return _uses_axes(plan) or any(f.directional for f in plan.fields)
+
+
+def _uses_axes(plan: TermPlan) -> bool:
+    """Whether a chain or a Taylor pass's JVPs take coordinate axes (``e = jnp.eye(...)``)."""
     return any(chain.directions for f in plan.fields for chain in f.chains) or any(
-        f.directional or any(t.around for t in f.taylor) for f in plan.fields)
+        t.around for f in plan.fields for t in f.taylor)
+
+
+def _axes(along, coords) -> str:
+    """A tuple literal of the unit axes along the coordinates ``along``: ``(e[0], e[1])``."""
+    items = ", ".join(f"e[{coords.index(c)}]" for c in along)
+    return f"({items}{',' if len(along) == 1 else ''})"
 
 
 def _term_function(term: ir.Term, plan: TermPlan, function: str) -> str:
@@ -283,8 +293,7 @@ def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str
     for symbol in sorted(used - set(names), key=str):  # params
         names[symbol] = _identifier(str(symbol), taken)
         lines.append(f"    {names[symbol]} = params[{str(symbol)!r}]")
-    if any(chain.directions for f in plan.fields for chain in f.chains) or any(
-            t.around for f in plan.fields for t in f.taylor):
+    if _uses_axes(plan):
         lines.append(f"    e = jnp.eye({len(coords)}, dtype=p.dtype)")
     partials = {}
     for field_plan in plan.fields:
@@ -330,9 +339,8 @@ def _field_lines(expr: sympy.Expr, plan: FieldPlan, coords: tuple[str, ...], tak
         if not chain.directions:
             lines.append(f"    {targets[0]} = {call}(p)")
         else:
-            directions = ", ".join(f"e[{coords.index(c)}]" for c in chain.directions)
-            trailing = "," if len(chain.directions) == 1 else ""
-            lines.append(f"    {', '.join(targets)} = _derivatives({call}, p, ({directions}{trailing}))")
+            lines.append(f"    {', '.join(targets)} = _derivatives({call}, p, "
+                         f"{_axes(chain.directions, coords)})")
     return lines
 
 
@@ -370,8 +378,7 @@ def _taylor_lines(expr, plan: FieldPlan, coords, taken, partials) -> list[str]:
     lines = []
     for p in plan.taylor:
         targets = _targets(plan.field, p.outputs, taken, partials)
-        around = "".join(f", e[{coords.index(c)}]" for c in p.around)
-        around = f", ({around[2:]}{',' if len(p.around) == 1 else ''})" if p.around else ""
+        around = f", {_axes(p.around, coords)}" if p.around else ""
         lines.append(f"    {', '.join(targets)} = _taylor({call}, p, {coords.index(p.coord)}, "
                      f"{p.order}{around})")
     return lines
