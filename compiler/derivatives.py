@@ -19,9 +19,11 @@ Strategies, chosen per term and field by the cost rule below (measured by
   is replaced by a `Laplacian` node, computed with the value and the gradient along those
   coordinates in one pass that carries (value, gradient, Laplacian) through the network:
   about 2 + n units against 4n for n chains (x_i, x_i). Up to `MAX_TAYLOR_LAPLACIAN_COORDS`
-  coordinates the pass is a collapsed Taylor pass of order 2 along the axes (below), beyond
-  that `folx`. Measured on 4-layer tanh MLPs, loss and parameter gradient: 0.27-0.59x nested
-  chains from 2-D to 20-D, 0.57-0.83x in 50-D and 0.62-0.85x in 100-D (folx; in alternation);
+  coordinates the pass is a collapsed Taylor pass of order 2 along the axes (below), at each
+  point; beyond, one pass over the whole batch of points whose tangents hold the directions
+  on an axis (`runtime/laplacian.py`), where a term's residuals are computed over its batch
+  (at a single point, `folx`). Measured on 4-layer tanh MLPs, loss and parameter gradient, in
+  alternation: 0.27-0.59x nested chains from 2-D to 20-D, about 0.5x in 50-D and 100-D;
 - Taylor mode (`runtime/taylor.py`): a derivative of order k >= 2 along one coordinate, with
   every lower order along it, from one pass that carries truncated Taylor series through the
   network (weights carry none, so each order costs one matrix product per layer) instead of
@@ -67,8 +69,9 @@ MultiIndex = tuple[str, ...]
 # coordinates is taken by the forward Laplacian (it is cheaper from 2 on; see the docstring).
 MIN_LAPLACIAN_COORDS = 2
 # A Laplacian over at most this many coordinates is computed as a collapsed Taylor pass of order
-# 2 along the axes, over more by folx (`bench/derivatives.py`: the pass is 0.70-0.75x folx's time
-# in 2-D to 20-D, 0.93x in 50-D and 1.08x in 100-D, where it also compiles for a minute).
+# 2 along the axes, over more by the pass over the batch (4x64 tanh MLP, float32, loss and
+# gradient, in alternation: the Taylor pass is 0.57x its time in 2-D, 0.88x in 20-D, 1.0x in
+# 32-D and 1.5x in 50-D, where the pass over the batch is 0.52x nested chains).
 MAX_TAYLOR_LAPLACIAN_COORDS = 32
 # ... and a derivative of at least this order along one coordinate by Taylor mode (a mixed one
 # inside JVPs along its other coordinates).
@@ -145,8 +148,9 @@ class LaplacianPass:
     @property
     def method(self) -> str:
         """"taylor" (a collapsed Taylor pass of order 2 along the coordinate axes) up to
-        `MAX_TAYLOR_LAPLACIAN_COORDS` coordinates, "folx" beyond."""
-        return "taylor" if len(self.coords) <= MAX_TAYLOR_LAPLACIAN_COORDS else "folx"
+        `MAX_TAYLOR_LAPLACIAN_COORDS` coordinates; "batched" beyond (`runtime/laplacian.py`:
+        one pass over the whole batch of points, the directions an axis of each tangent)."""
+        return "taylor" if len(self.coords) <= MAX_TAYLOR_LAPLACIAN_COORDS else "batched"
 
 
 @dataclass(frozen=True)
@@ -607,7 +611,8 @@ def describe(plan_: DerivativePlan) -> str:
             for p in f.laplacians:
                 gives = ([f.field] if p.value else []) + [
                     partial_name(f.field, m) for m in p.gradient if m is not None]
-                how = ("collapsed Taylor, order 2" if p.method == "taylor" else "folx")
+                how = ("collapsed Taylor, order 2" if p.method == "taylor"
+                       else "over the batch, directions stacked")
                 lines.append(f"    1 forward-Laplacian pass ({how}) along {', '.join(p.coords)} -> "
                              f"{', '.join(gives + [laplacian_name(f.field, p.node)])}")
             for p in f.taylor:
