@@ -74,7 +74,8 @@ def _with_tangents(g, v):
 _LAPLACIAN = '''\
 def _laplacian(f, p, along):
     """f(p), its partials along the coordinates `along` (indices into p) and the sum of its
-    pure second derivatives along them, in one forward-Laplacian pass (folx)."""
+    pure second derivatives along them, in one forward-Laplacian pass at the point (folx):
+    where a function runs at a single point; over a batch, `_laplacians` does it for all."""
     if tuple(along) == tuple(range(p.shape[0])):
         g, start = f, p
     else:

@@ -23,7 +23,8 @@ Strategies, chosen per term and field by the cost rule below (measured by
   point; beyond, one pass over the whole batch of points whose tangents hold the directions
   on an axis (`runtime/laplacian.py`), where a term's residuals are computed over its batch
   (at a single point, `folx`). Measured on 4-layer tanh MLPs, loss and parameter gradient, in
-  alternation: 0.27-0.59x nested chains from 2-D to 20-D, about 0.5x in 50-D and 100-D;
+  alternation: 0.27-0.59x nested chains from 2-D to 20-D, 0.46-0.55x in 50-D and
+  0.39-0.54x in 100-D (0.62-0.85x with folx under the vmap over points);
 - Taylor mode (`runtime/taylor.py`): a derivative of order k >= 2 along one coordinate, with
   every lower order along it, from one pass that carries truncated Taylor series through the
   network (weights carry none, so each order costs one matrix product per layer) instead of
@@ -70,8 +71,9 @@ MultiIndex = tuple[str, ...]
 MIN_LAPLACIAN_COORDS = 2
 # A Laplacian over at most this many coordinates is computed as a collapsed Taylor pass of order
 # 2 along the axes, over more by the pass over the batch (4x64 tanh MLP, float32, loss and
-# gradient, in alternation: the Taylor pass is 0.57x its time in 2-D, 0.88x in 20-D, 1.0x in
-# 32-D and 1.5x in 50-D, where the pass over the batch is 0.52x nested chains).
+# gradient, in alternation: the Taylor pass is 0.57x its time in 2-D, 0.88x in 20-D and 1.0x in
+# 32-D; in 50-D the pass over the batch is 0.67x folx's time, and the Taylor pass was 0.93x
+# folx's in session 7).
 MAX_TAYLOR_LAPLACIAN_COORDS = 32
 # ... and a derivative of at least this order along one coordinate by Taylor mode (a mixed one
 # inside JVPs along its other coordinates).

@@ -109,3 +109,28 @@ def test_engd_rows_through_the_batch_pass_match_reverse_mode():
     expected = jax.jit(jax.jacrev(lambda t: problem.residual_vector(unravel(t), batch)))(theta)
     np.testing.assert_allclose(jax.jit(problem.residual_jacobian)(params, batch), expected,
                                rtol=1e-9, atol=1e-11)
+
+
+def test_terms_sharing_points_hand_each_point_both_fields_passes():
+    source = SOURCE.replace("pde lap(u) + u*D(u, x2) = sin(x1) in O\n",
+                            f"field v({', '.join(COORDS)})\n"
+                            "pde lap(u) = v in O\npde lap(v) + u*D(u, x2) = sin(x1) in O\n"
+                            "bc v = 0 on boundary(O)\n")
+    problem = pinnc.compile_source(source, "pair", points=5, boundary_points=3)
+    assert problem.ir.point_sets()[0] == ("pde1", "pde2")
+    shared = [name for name in dir(problem.module) if name.startswith("pde1_pde2")]
+    assert shared, "the two equations share their points and a merged function"
+    merged = problem.source.split("def pde1_pde2_residuals")[1].split("\ndef ")[0]
+    assert merged.count("_laplacians(") == 2  # u's pass and v's, each over the batch
+    params = problem.init(jax.random.key(0))
+    batch = problem.sample(jax.random.key(1))
+    got = jax.jit(problem.residuals)(params, batch)
+    fields = problem.field_functions(params)
+    f_u, f_v = fields["u"], fields["v"]
+    lap = lambda f: lambda q: jnp.trace(jax.hessian(f)(q))
+    points = batch["pde1"]["points"]
+    first = jax.jit(jax.vmap(lambda q: lap(f_u)(q) - f_v(q)))(points)
+    second = jax.jit(jax.vmap(lambda q: lap(f_v)(q) + f_u(q) * jax.grad(f_u)(q)[1]
+                              - jnp.sin(q[0])))(points)
+    np.testing.assert_allclose(got["pde1"], first, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(got["pde2"], second, rtol=1e-9, atol=1e-10)
