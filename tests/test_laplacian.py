@@ -31,6 +31,7 @@ FUNCTIONS = {
                                       + jnp.maximum(p[3], 0.2) ** 2),
     "concatenate, norm": lambda p: (jnp.sum(jnp.tanh(jnp.concatenate([p, p ** 2]) * 2.0))
                                     + jnp.linalg.norm(p)),
+    "a field of some coordinates": lambda p: jnp.tanh(p[jnp.array([0, 2, 4])] @ W1[:3]) @ W2 @ w3,
     "weights on the left": lambda p: jnp.sum(jnp.tanh(W1.T @ p) ** 3),
     "linear": lambda p: 3.0 * p[1] - p[2],
     "constant": lambda p: jnp.sum(W1) + 0.0 * p[0],
