@@ -163,9 +163,9 @@ def _expand(scale: jax.Array, rank: int) -> jax.Array:
     return scale[:, None] if _batched(scale, rank) else scale
 
 
-def _square_sum(J: jax.Array, rank: int) -> jax.Array:
-    """sum_i J_i², over the directions: (N, *S) or S."""
-    return jnp.sum(J * J, axis=1 if J.ndim > rank + 1 else 0)
+def _direction_sum(array: jax.Array, rank: int) -> jax.Array:
+    """The sum over the directions of a J-shaped array: (N, *S) or S."""
+    return jnp.sum(array, axis=1 if array.ndim > rank + 1 else 0)
 
 
 def _elementwise(eqn, x: Carried, out: jax.Array) -> Carried:
@@ -175,7 +175,7 @@ def _elementwise(eqn, x: Carried, out: jax.Array) -> Carried:
     first = lambda v: jax.jvp(g, (v,), (one,))[1]
     d1, d2 = jax.jvp(first, (x.x,), (one,))
     J = _expand(d1, x.rank) * x.J
-    L = d2 * _square_sum(x.J, x.rank)
+    L = d2 * _direction_sum(x.J * x.J, x.rank)
     if x.L is not None:
         L = L + d1 * x.L
     return Carried(out, J, L, x.rank)
@@ -185,8 +185,7 @@ def _product(a: Carried, b: Carried, out: jax.Array) -> Carried:
     """y = a b, both carrying: J = a J_b + b J_a, L = a L_b + b L_a + 2 sum_i J_a,i J_b,i."""
     rank = a.rank
     J = _expand(a.x, rank) * b.J + _expand(b.x, rank) * a.J
-    cross = a.J * b.J
-    L = 2 * jnp.sum(cross, axis=1 if cross.ndim > rank + 1 else 0)
+    L = 2 * _direction_sum(a.J * b.J, rank)
     for value, other in ((a, b), (b, a)):
         if other.L is not None:
             L = L + value.x * other.L
@@ -226,9 +225,7 @@ def _directional(eqn, ins: list[Carried], carrying: list[int]) -> list[jax.Array
         at = _moving(eqn, values, carrying)
         along = lambda *t: jax.jvp(at, tuple(values[i] for i in carrying), t)[1]
         return jax.vmap(along)(*tangents)
-    args = [v.x for v in ins] + [ins[i].J for i in carrying]
-    batched = [_batched(v.x, v.rank) for v in ins] + [_batched_J(ins[i]) for i in carrying]
-    return list(_over_points(per_point, args, batched))
+    return list(_over_points(per_point, *_arguments(ins, carrying, "J")))
 
 
 def _linear_part(eqn, ins: list[Carried], carrying: list[int]) -> list[jax.Array | None]:
@@ -241,10 +238,7 @@ def _linear_part(eqn, ins: list[Carried], carrying: list[int]) -> list[jax.Array
         values, Ls = args[:len(ins)], args[len(ins):]
         at = _moving(eqn, values, moving)
         return jax.jvp(at, tuple(values[i] for i in moving), tuple(Ls))[1]
-    args = [v.x for v in ins] + [ins[i].L for i in moving]
-    batched = [_batched(v.x, v.rank) for v in ins] + [_batched(ins[i].L, ins[i].rank)
-                                                      for i in moving]
-    return list(_over_points(per_point, args, batched))
+    return list(_over_points(per_point, *_arguments(ins, moving, "L")))
 
 
 def _second_order(eqn, ins: list[Carried], carrying: list[int]) -> list[jax.Array]:
@@ -258,9 +252,17 @@ def _second_order(eqn, ins: list[Carried], carrying: list[int]) -> list[jax.Arra
             first = lambda *v: jax.jvp(at, v, t)[1]
             return jax.jvp(first, start, t)[1]
         return [jnp.sum(s, axis=0) for s in jax.vmap(along)(*tangents)]
-    args = [v.x for v in ins] + [ins[i].J for i in carrying]
-    batched = [_batched(v.x, v.rank) for v in ins] + [_batched_J(ins[i]) for i in carrying]
-    return list(_over_points(per_point, args, batched))
+    return list(_over_points(per_point, *_arguments(ins, carrying, "J")))
+
+
+def _arguments(ins: list[Carried], indices: list[int], part: str) -> tuple[list, list[bool]]:
+    """What `_over_points` maps: the values of ``ins``, then the ``part`` ("J" or "L") of those
+    at ``indices``, and whether each has a point axis."""
+    parts = [getattr(ins[i], part) for i in indices]
+    extra = 1 if part == "J" else 0  # the directions axis
+    batched = [_batched(v.x, v.rank) for v in ins] + [
+        a.ndim > ins[i].rank + extra for i, a in zip(indices, parts)]
+    return [v.x for v in ins] + parts, batched
 
 
 def _moving(eqn, values: Sequence, moving: list[int]) -> Callable:
