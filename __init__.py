@@ -8,10 +8,10 @@
     result = problem.train()
     result.save("runs/poisson"); pinnc.load_run("runs/poisson")
 """
-from .compiler.errors import SpecError
+from .compiler.errors import FileError, SpecError
 
 __version__ = "0.1.0"
-__all__ = ["SpecError", "compile_file", "compile_source", "load_run", "Problem", "TrainResult"]
+__all__ = ["SpecError", "FileError", "compile_file", "compile_source", "load_run", "Problem", "TrainResult"]
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""The one error type for mistakes in a user's program, and how it is printed.
+"""The error family for a user's mistakes, and how it is printed.
 
 Every stage that finds a mistake raises `SpecError` with the span of the offending text; the
 message is formatted here, in one place, the same for the command line and the Python API:
@@ -69,6 +69,30 @@ class SpecError(Exception):
             width = max(1, self.span.end_column - self.span.column)
         caret = " " * (self.span.column - 1) + "^" * min(width, max(1, len(text) - self.span.column + 1))
         return f"{head}\n    {text}\n    {caret}"
+
+
+class FileError(SpecError):
+    """A file that pinnc reads or writes and cannot use: a run folder's files, a checkpoint, a
+    CSV of points. Names the file (and its line where there is one) and never quotes its content:
+
+        runs/poisson/params.npz: error: not a parameter file (damaged or truncated)
+    """
+
+    def __init__(self, path, reason: str, line: int | None = None):
+        self.path = str(path)
+        self.file_line = line
+        super().__init__(reason, None, filename=self.path)
+
+    @property
+    def line(self) -> int | None:
+        return self.file_line
+
+    def located(self, source: str, filename: str) -> "FileError":
+        return self
+
+    def _format(self) -> str:
+        where = f"{self.filename}:{self.file_line}" if self.file_line else self.filename
+        return f"{where}: error: {self.reason}"
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
