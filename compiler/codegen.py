@@ -226,7 +226,7 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
 
 
 def _filename(problem: ir.Problem) -> str:
-    return f"{problem.name}.pde"
+    return _quoted_text(f"{problem.name}.pde")
 
 
 def _reserved() -> set[str]:
@@ -337,7 +337,7 @@ def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str
         raise SpecError(f"cannot generate code: {error}", span) from None
     for output in outputs:
         shown = output.xreplace({symbol: sympy.Symbol(text) for symbol, text in special.items()})
-        lines.append(f"    # {sympy.sstr(shown)}")
+        lines.append(f"    # {_quoted_text(sympy.sstr(shown))}")
     if isinstance(expr, sympy.Tuple):
         lines.append(f"    return ({', '.join(bodies)},)")
     else:
@@ -346,8 +346,16 @@ def _point_function(function: str, doc: str, expr: sympy.Expr, coords: tuple[str
 
 
 def _docstring(term: ir.Term) -> str:
-    text = term.source.replace("\\", "\\\\").replace('"', '\\"')
-    return f"{term.label}: {text}"
+    return f"{term.label}: {_quoted_text(' '.join(term.source.split()))}"
+
+
+def _quoted_text(text: str) -> str:
+    """User text (a statement, a file name) as it may stand inside a docstring or a comment of
+    the generated module: backslashes and quotes escaped, and every character that is not
+    printable (NUL, line breaks, U+2028) written as its escape, so the text never ends the
+    docstring or the line it stands in."""
+    return "".join("\\" + c if c in '\\"' else c if c.isprintable() else
+                   c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _field_lines(expr: sympy.Expr, plan: FieldPlan, coords: tuple[str, ...], taken: set[str],

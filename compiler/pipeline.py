@@ -9,6 +9,8 @@ from . import codegen, derivatives, ir
 from . import syntax as s
 from .analyze import analyze
 from .errors import Span, SpecError
+from .files import UnreadableFile, read_regular_file, shown_path as _shown
+from .limits import MAX_SOURCE_BYTES
 from .options import options as read_options
 from .parse import parse
 
@@ -24,6 +26,10 @@ class Compiled:
 def compile_text(text: str, filename: str = "<spec>",
                  overrides: Mapping[str, object] | None = None) -> Compiled:
     """Compile program text; ``overrides`` are option values as `set` would take them."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write
+    if len(text) > MAX_SOURCE_BYTES:
+        raise SpecError(f"the program is {len(text)} characters long, more than the limit of "
+                        f"{MAX_SOURCE_BYTES}", filename=filename)
     program = parse(text, filename)
     problem = analyze(program, override_statements(overrides or {}))
     try:
@@ -38,19 +44,22 @@ def compile_text(text: str, filename: str = "<spec>",
 
 
 def read_source(path: str | Path) -> str:
-    """A program's text, read as UTF-8. A file that is not UTF-8 is a `SpecError` at the first
-    byte that does not decode (a ``.pde`` file is text; binaries and Latin-1 files end here)."""
-    path = Path(path)
-    data = path.read_bytes()
+    """A program's text, read as UTF-8 (a leading byte-order mark dropped). A file that is no
+    regular file, is larger than `limits.MAX_SOURCE_BYTES` or is not UTF-8 is a `SpecError`,
+    at the first byte that does not decode where there is one."""
     try:
-        return data.decode("utf-8")
+        data = read_regular_file(path, MAX_SOURCE_BYTES)
+    except UnreadableFile as error:
+        raise SpecError(f"cannot read the program: {error}", filename=_shown(path)) from None
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         before = data[:error.start]
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         raise SpecError(f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be "
                         f"decoded (save it as UTF-8)", Span(line, column),
-                        filename=str(path)) from None
+                        filename=_shown(path)) from None
 
 
 def override_statements(overrides: Mapping[str, object]) -> list[s.SetOption]:

@@ -105,9 +105,14 @@ class Problem:
                                      "observed": jnp.asarray(term.data.values, self.dtype),
                                      "measure": jnp.asarray(1.0, self.dtype)}
                 continue
-            entry = self._region_entry(term.region, term.points, rng)
-            for k, integral in enumerate(term.integrals):
-                entry[f"integral{k}"] = self._region_entry(integral.region, integral.points, rng)
+            try:
+                entry = self._region_entry(term.region, term.points, rng)
+                for k, integral in enumerate(term.integrals):
+                    entry[f"integral{k}"] = self._region_entry(integral.region, integral.points,
+                                                               rng)
+            except geometry.EmptyRegionError as error:
+                raise SpecError(f"cannot sample {term.label}'s points: {error.reason}",
+                                term.span).located(self.text, self.filename) from None
             batch[term.label] = entry
         return batch
 

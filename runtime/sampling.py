@@ -14,6 +14,8 @@ from typing import Callable
 import numpy as np
 from scipy.stats import qmc
 
+from ..compiler.errors import SpecError
+
 SAMPLERS = ("sobol", "halton", "lhs", "uniform", "grid")
 
 # SciPy 1.15 renamed the qmc engines' `seed` argument to `rng`; the project supports older SciPy,
@@ -83,10 +85,10 @@ assert tuple(_GENERATORS) == SAMPLERS
 
 # --- sampling shapes from pieces and proposals ---------------------------------------------------
 
-class EmptyRegionError(ValueError):
+class EmptyRegionError(SpecError):
     """A region has too few points to sample: it is empty (``x > 2`` in ``[0, 1]``), or has no
     volume where volume is needed (``==`` in an interior, or in a plane holding no flat piece of
-    a boundary)."""
+    a boundary). A mistake in the program: `Problem.sample` places it at the term's line."""
 
 
 Arrays = tuple[np.ndarray, ...]  # row-aligned arrays: points, or points and their normals
