@@ -229,3 +229,47 @@ def test_check_command_on_fuzzed_files(tmp_path):
         assert "Traceback" not in done.stderr, done.stderr
         if done.returncode == 1:
             assert done.stderr.startswith(f"{path}:"), done.stderr
+
+
+# --- file names and the CSV files a program names ----------------------------------------------
+
+POISSON = (Path(__file__).resolve().parent.parent / "examples" / "poisson.pde").read_text()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=40))
+def test_any_file_name_reaches_the_module_only_as_text(name):
+    """Whatever a program's file name holds, the generated module parses, and the name is in its
+    docstring alone: no statement beyond the ones of a module with a plain name."""
+    import ast
+    plain = ast.parse(compile_text(POISSON, "plain.pde").source)
+    tree = ast.parse(compile_text(POISSON, name + ".pde").source)
+    assert len(tree.body) == len(plain.body)
+    assert [type(s) for s in tree.body] == [type(s) for s in plain.body]
+
+
+SECRET = "s3cr3t!"
+CELLS = ["x", "y", "u", "v", "0", "1.5", "-2e3", "nan", "inf", "", " ", "1e999", SECRET,
+         '"', '"x"', "\x00", "\u00e9", "a,b", "x y"]
+csv_rows = st.lists(st.lists(st.sampled_from(CELLS), min_size=1, max_size=4), max_size=5)
+csv_bytes = st.one_of(
+    csv_rows.map(lambda rows: "\n".join(",".join(r) for r in rows).encode()),
+    st.tuples(csv_rows, st.sampled_from([b"", b"\xef\xbb\xbf", b"\xe9", b"\r\n", b"\x00"])).map(
+        lambda pair: pair[1] + "\r\n".join(",".join(r) for r in pair[0]).encode()),
+    st.binary(max_size=60))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(content=csv_bytes)
+def test_any_csv_named_by_a_program_is_read_or_refused_at_its_statement(tmp_path, content):
+    """A `data` file of any bytes compiles, or is a SpecError at the `data` statement that
+    never quotes a cell of the file that is no name."""
+    (tmp_path / "obs.csv").write_bytes(content)
+    text = HEAD + "pde lap(u) = 0 in Omega\ndata \"obs.csv\"\n"
+    filename = str(tmp_path / "spec.pde")
+    with time_limit(20):
+        error = outcome(text, filename)
+    if error is not None:
+        assert (error.line, error.column) == (4, 6), str(error)
+        assert SECRET not in str(error)
