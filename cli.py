@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
+import re
 import sys
 from pathlib import Path
 
 from .compiler import derivatives, ir
-from .compiler.errors import SpecError
+from .compiler.errors import FileError, SpecError
 from .compiler.pipeline import Compiled, compile_text, parse_assignment, read_source
 
 
@@ -155,37 +155,53 @@ def _compile(args) -> int:
 
 def _train(args) -> int:
     from .runtime.cache import use_compilation_cache
-    from .runtime.problem import Problem
-    from .runtime.runs import save_run
+    from .runtime.runs import save_run, writing
     from .runtime.train import train
 
     use_compilation_cache()
-
     if args.resume is not None:
-        if args.spec is not None or args.set or args.output is not None:
-            raise UsageError("--resume DIR takes the run folder's own spec and options: "
-                             "give no SPEC.pde, --set or -o with it")
-        directory = args.resume
-        if not (directory / "run.json").exists() or not (directory / "spec.pde").exists():
-            raise InputError(f"{directory}: not a run folder (no run.json and spec.pde); "
-                             f"train with 'pinnc train SPEC.pde -o {directory}'")
-        run = json.loads((directory / "run.json").read_text())
-        problem = Problem.from_text(read_source(directory / "spec.pde"),
-                                    run.get("spec", "spec.pde"), run.get("overrides", {}))
-        try:
-            result = train(problem, progress=not args.quiet, checkpoint=directory, resume=True)
-        except ValueError as error:
-            raise InputError(str(error)) from None
+        problem, directory = _resumed(args)
     else:
         if args.spec is None:
             raise UsageError("train needs SPEC.pde (or --resume DIR)")
+        from .runtime.problem import Problem
         overrides = dict(parse_assignment(a) for a in args.set)
         problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
         directory = args.output or Path("runs") / problem.name
-        result = train(problem, progress=not args.quiet, checkpoint=directory)
-    save_run(result, directory)
-    metrics = result.metrics
-    print(f"{problem.name}: {metrics['status']} after {metrics['steps']} steps, "
+    with writing(directory):  # a folder that cannot be written, or is in use, ends here
+        result = train(problem, progress=not args.quiet, checkpoint=directory,
+                       resume=args.resume is not None)
+        save_run(result, directory)
+    _report(problem.name, result.metrics, directory)
+    if result.metrics["status"] == "diverged":
+        print(f"{directory}: error: training diverged at step {result.metrics['steps']} (the "
+              "loss or a parameter became NaN or infinite); the run folder keeps the last "
+              "finite parameters", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _resumed(args):
+    """The problem of the run folder ``--resume DIR`` names, and the folder."""
+    from .runtime.checkpoints import CHECKPOINT
+    from .runtime.runs import load_problem
+
+    if args.spec is not None or args.set or args.output is not None:
+        raise UsageError("--resume DIR takes the run folder's own spec and options: "
+                         "give no SPEC.pde, --set or -o with it")
+    directory = args.resume
+    if not (directory / "run.json").exists() or not (directory / "spec.pde").exists():
+        raise FileError(directory, "not a run folder (no run.json and spec.pde); train with "
+                        f"'pinnc train SPEC.pde -o {directory}'")
+    problem = load_problem(directory)
+    if not (directory / CHECKPOINT).exists():
+        print(f"note: {directory} has no {CHECKPOINT} (its training stopped before the first "
+              "chunk of steps ended); training from step 0", file=sys.stderr)
+    return problem, directory
+
+
+def _report(name: str, metrics: dict, directory: Path) -> None:
+    print(f"{name}: {metrics['status']} after {metrics['steps']} steps, "
           f"loss {metrics['loss']:.3e}, {metrics['time_s']:.1f} s training "
           f"+ {metrics['compile_s']:.1f} s compiling")
     for field, errors in metrics["fields"].items():
@@ -193,62 +209,73 @@ def _train(args) -> int:
     for name, value in metrics["params"].items():
         print(f"  {name} = {value:.6g}")
     print(f"  run folder: {directory}")
-    return 0 if metrics["status"] in ("ok", "interrupted") else 1
 
 
 def _eval(args) -> int:
-    import jax.numpy as jnp
-    import numpy as np
+    header, rows = _read_points(args.points)  # before the run's program is compiled (slow)
     from .runtime.cache import use_compilation_cache
     from .runtime.runs import load_run
 
     use_compilation_cache()
-    if not (args.run_dir / "params.npz").exists():
-        raise InputError(f"{args.run_dir}: not a run folder (no params.npz); train with "
-                         f"'pinnc train SPEC.pde -o {args.run_dir}'")
     result = load_run(args.run_dir)
-    header, rows = _read_points(args.points)
-    table = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(header))
-    columns = [table[:, i] for i in range(len(header))]
-    outputs = []
-    for f in result.problem.ir.quantities:
-        missing = [c for c in f.coords if c not in header]
-        if missing:
-            raise InputError(f"{args.points}: no column '{missing[0]}' for field {f.name}"
-                             f"({', '.join(f.coords)}); the header has {', '.join(header)}")
-        X = jnp.asarray(np.stack([columns[header.index(c)] for c in f.coords], axis=1),
-                        result.problem.dtype)
-        outputs.append((f.name, np.asarray(result.field(f.name)(X)) if len(rows) else np.zeros(0)))
+    outputs = _evaluate(result, header, rows, args.points)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header + [name for name, _ in outputs])
     for i, row in enumerate(rows):
         writer.writerow(row + [repr(float(values[i])) for _, values in outputs])
     if args.output:
-        args.output.write_text(out.getvalue())
+        try:
+            args.output.write_text(out.getvalue())
+        except OSError as error:
+            raise FileError(args.output, f"cannot write: {str(error.strerror or error).lower()}") from None
     else:
         sys.stdout.write(out.getvalue())
     return 0
 
 
+def _evaluate(result, header: list[str], rows: list[list[str]], points: Path):
+    """(name, values at the rows) for every field the run reports."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    table = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(header))
+    outputs = []
+    for f in result.problem.ir.quantities:
+        missing = [c for c in f.coords if c not in header]
+        if missing:
+            raise FileError(points, f"no column '{missing[0]}' for field {f.name}"
+                            f"({', '.join(f.coords)}); the header has {', '.join(header)}", 1)
+        X = jnp.asarray(table[:, [header.index(c) for c in f.coords]], result.problem.dtype)
+        outputs.append((f.name, np.asarray(result.field(f.name)(X)) if len(rows) else np.zeros(0)))
+    return outputs
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _read_points(path: Path) -> tuple[list[str], list[list[str]]]:
-    with open(path, newline="") as handle:
-        reader = csv.reader(handle)
-        header = [h.strip() for h in next(reader, [])]
-        if not header:
-            raise InputError(f"{path}: empty file; expected a header naming the coordinates")
-        rows = []
-        for number, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise InputError(f"{path}:{number}: {len(row)} values, the header names {len(header)}")
-            try:
-                [float(v) for v in row]
-            except ValueError:
-                raise InputError(f"{path}:{number}: not a number in {row}") from None
-            rows.append([v.strip() for v in row])
-    return header, rows
+    """The header (coordinate names, and any other columns) and rows of a CSV of points, each
+    value checked to be a number. Messages name the line and column, never a value."""
+    from .runtime.runs import number, read_csv
+
+    header, rows = read_csv(path)
+    if not any(header):
+        raise FileError(path, "empty file; expected a header naming the coordinates", 1)
+    for column, name in enumerate(header, start=1):
+        if not _NAME.fullmatch(name):
+            raise FileError(path, f"column {column} of the header is not a name (the header "
+                            "names the coordinates, e.g. x,y)", 1)
+        if header.index(name) != column - 1:
+            raise FileError(path, f"column '{name}' appears twice in the header", 1)
+    table = []
+    for line, row in rows:
+        if len(row) != len(header):
+            raise FileError(path, f"{len(row)} values, the header names {len(header)}", line)
+        for column, (name, cell) in enumerate(zip(header, row), start=1):
+            number(path, line, column, name, cell)
+        table.append([cell.strip() for cell in row])
+    return header, table
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from jax.flatten_util import ravel_pytree
 from tqdm.auto import tqdm
 
 from ..compiler import ir
+from ..compiler.errors import FileError
 from . import points
 from .engd import choose_form, engd
 from .ssbroyden import ssbroyden
@@ -361,106 +362,176 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
 
     ``checkpoint``: a run folder; after every chunk of steps the state of training (parameters,
     optimizer state, points, history, times) is written there atomically as
-    ``checkpoint.npz``, with the program (``spec.pde``, ``run.json``) written at the start.
-    ``resume``: continue from that folder's checkpoint instead of starting afresh; the run
-    then ends where an uninterrupted run would. ``callback(step, params, seconds)`` (seconds:
-    training time so far, compilation excluded) is called after
-    every chunk (after the checkpoint is written).
+    ``checkpoint.npz``, with the program (``spec.pde``, ``run.json``) written at the start and
+    a previous run's results removed. The folder is locked for the whole training: a second
+    training into it, or a folder that cannot be written, is a `FileError` before any step.
+    ``resume``: continue from that folder's checkpoint instead of starting afresh (from step 0
+    where there is none); the run then ends where an uninterrupted run would. A damaged
+    checkpoint, or one of another program, is a `FileError`; so is a checkpoint that cannot be
+    written (a full disk), after which the previous one is intact.
+    ``callback(step, params, seconds)`` (seconds: training time so far, compilation excluded)
+    is called after every chunk (after the checkpoint is written).
 
     The first Ctrl-C finishes the chunk in flight and returns with status ``"interrupted"``
     (the second stops at once, from the last finished chunk).
     """
-    from . import runs
+    if checkpoint is None:
+        return _train(problem, progress, None, False, callback)
+    from .runs import writing
+    with writing(checkpoint) as folder:
+        return _train(problem, progress, folder, resume, callback)
 
+
+def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
+           callback: Callable | None) -> TrainResult:
     options = problem.options
-    key = jax.random.key(options.seed)
-    init_key, sample_key = jax.random.split(key)
-    labels = [t.label for t in problem.ir.terms]
-    history = _History(labels)
+    init_key, sample_key = jax.random.split(jax.random.key(options.seed))
     if any(p.name == "engd" for p in options.optimizer):
         problem.check_least_squares()
     fresh = problem.init(init_key)
     batch, moves = _points(problem, sample_key)  # on resume, the shapes the checkpoint fills
-    saved, digest = None, None
-    if checkpoint is not None:
-        digest = runs.program_digest(problem)
-        checkpoint = Path(checkpoint)
-        if resume:
-            saved = runs.load_checkpoint(checkpoint, problem, fresh, batch, len(labels))
-        else:
-            runs.save_program(problem, checkpoint)
-    weights = jnp.ones(len(labels), problem.dtype)
-    if saved is not None:
-        params, step, batch, weights = saved.params, saved.step, saved.batch, saved.weights
-        train_s, compile_s = saved.train_s, saved.compile_s
-        history.rows = saved.history
-    else:
-        params, step, train_s, compile_s = fresh, 0, 0.0, 0.0
-    status, forms = "ok", {}
-    total = sum(p.steps for p in options.optimizer)
-    bar = tqdm(total=total, initial=step, disable=not progress, unit="step",
-               dynamic_ncols=True, desc=problem.name)
+    labels = [t.label for t in problem.ir.terms]
+    run = _Training(problem, moves, folder, callback, fresh, batch,
+                    jnp.ones(len(labels), problem.dtype), _History(labels))
+    saved = run.begin(resume)
+    bar = tqdm(total=sum(p.steps for p in options.optimizer), initial=run.step,
+               disable=not progress, unit="step", dynamic_ncols=True, desc=problem.name)
     with _Interrupt() as interrupt:
         try:
             for index, phase in enumerate(options.optimizer):
-                # where a phase starts: where the previous one ended (early, at a tolerance)
-                state = optimizer(phase).init(params)
-                first = step
-                if saved is not None:
-                    if index < saved.phase or (index == saved.phase and saved.finished):
-                        continue
-                    if index == saved.phase:  # resumed inside this phase
-                        first, state = saved.phase_first, saved.state_like(state)
-                if phase.steps == 0:
-                    continue
-                length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50))
-                carry = _Carry.start(params, state, step, batch, weights)
-                phase_end = first + phase.steps
-                end = jnp.asarray(phase_end, jnp.int32)
-                started = time.perf_counter()
-                pools = moves.pools if moves is not None else {}
-                form = engd_form(problem, params, batch) if phase.name == "engd" else None
-                if form is not None:
-                    forms[f"{index}:{phase.name}"] = form
-                chunk = _compiled_chunk(problem, phase, length, moves, form, (carry, end, pools))
-                compile_s += time.perf_counter() - started
-                finished = False
-                while not finished and not interrupt.requested:
-                    started = time.perf_counter()
-                    carry, outputs = chunk(carry, end, pools)
-                    history.add(outputs)
-                    done = int(carry.step) - step
-                    step, params = int(carry.step), carry.params
-                    batch, weights = carry.batch, carry.weights
-                    diverged, converged = bool(carry.diverged), bool(carry.converged)
-                    if diverged:
-                        params = carry.last_finite
-                    finished = diverged or converged or step >= phase_end
-                    train_s += time.perf_counter() - started
-                    bar.update(done)
-                    if history.rows["loss"]:
-                        bar.set_postfix(phase=phase.name, loss=f"{history.rows['loss'][-1]:.3e}",
-                                        refresh=False)
-                    if checkpoint is not None and not diverged:
-                        runs.save_checkpoint(checkpoint, runs.Checkpoint(
-                            params, step, index, first, finished, batch, weights, train_s,
-                            compile_s, history.rows, carry.state), digest)
-                    if callback is not None:
-                        callback(step, params, train_s)
-                if bool(carry.diverged):
-                    status = "diverged"
+                if not run.phase(index, phase, saved, interrupt, bar):
                     break
-                if not finished:
-                    status = "interrupted"
-                    break
-                if bool(carry.converged):
-                    bar.total -= phase_end - step  # the phase's remaining steps are not taken
-                    bar.refresh()
         except KeyboardInterrupt:
-            status = "interrupted"
+            run.status = "interrupted"
         finally:
             bar.close()
-    return _finish(problem, params, batch, history, status, step, train_s, compile_s, forms)
+    return _finish(problem, run.params, run.batch, run.history, run.status, run.step,
+                   run.train_s, run.compile_s, run.forms)
+
+
+@dataclass
+class _Training:
+    """Where training stands between chunks, and the run folder it is written to (or None)."""
+    problem: Problem
+    moves: _Points | None
+    folder: Path | None
+    callback: Callable | None
+    params: Params
+    batch: Batch
+    weights: jax.Array
+    history: _History
+    step: int = 0
+    train_s: float = 0.0
+    compile_s: float = 0.0
+    status: str = "ok"
+    forms: dict = field(default_factory=dict)  # how each engd phase solved for its steps
+    digest: str | None = None
+    saved_step: int | None = None  # the step of the last checkpoint written
+
+    def begin(self, resume: bool):
+        """The checkpoint training continues from, or None: from step 0, in a folder started
+        afresh (also on ``resume`` where the run stopped before its first checkpoint)."""
+        if self.folder is None:
+            return None
+        from . import checkpoints, runs
+        self.digest = checkpoints.program_digest(self.problem)
+        saved = None
+        if resume:
+            saved = checkpoints.load_checkpoint(self.folder, self.problem, self.params,
+                                                self.batch, len(self.history.labels))
+        if saved is None:
+            runs.start(self.problem, self.folder)
+            return None
+        self.params, self.step, self.batch = saved.params, saved.step, saved.batch
+        self.weights, self.train_s, self.compile_s = saved.weights, saved.train_s, saved.compile_s
+        self.history.rows = saved.history
+        self.saved_step = saved.step
+        return saved
+
+    def phase(self, index: int, phase: ir.Phase, saved, interrupt: _Interrupt, bar) -> bool:
+        """Run phase ``index`` on from where training stands (where ``saved`` says, resumed);
+        False where training stops there (diverged, interrupted)."""
+        # where a phase starts: where the previous one ended (early, at a tolerance)
+        state = optimizer(phase).init(self.params)
+        first = self.step
+        if saved is not None:
+            if index < saved.phase or (index == saved.phase and saved.finished):
+                return True
+            if index == saved.phase:  # resumed inside this phase
+                first, state = saved.phase_first, saved.state_like(state)
+        if phase.steps == 0:
+            return True
+        carry = _Carry.start(self.params, state, self.step, self.batch, self.weights)
+        end = first + phase.steps
+        chunk, pools = self._compile(index, phase, carry, end)
+        carry, finished = self._chunks(chunk, carry, pools, (index, first, end), interrupt, bar)
+        if bool(carry.diverged):
+            self.status = "diverged"
+            return False
+        if not finished:
+            self.status = "interrupted"
+            return False
+        if bool(carry.converged):
+            bar.total -= end - self.step  # the phase's remaining steps are not taken
+            bar.refresh()
+        return True
+
+    def _compile(self, index: int, phase: ir.Phase, carry: _Carry, end: int):
+        """The phase's compiled chunk (its compile time counted) and the pools it takes."""
+        started = time.perf_counter()
+        pools = self.moves.pools if self.moves is not None else {}
+        form = engd_form(self.problem, self.params, self.batch) if phase.name == "engd" else None
+        if form is not None:
+            self.forms[f"{index}:{phase.name}"] = form
+        length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50))
+        chunk = _compiled_chunk(self.problem, phase, length, self.moves, form,
+                                (carry, jnp.asarray(end, jnp.int32), pools))
+        self.compile_s += time.perf_counter() - started
+        return chunk, pools
+
+    def _chunks(self, chunk, carry: _Carry, pools: dict, where: tuple[int, int, int],
+                interrupt: _Interrupt, bar) -> tuple[_Carry, bool]:
+        """Chunks until the phase ends (``where``: its index, first and end step), diverges,
+        meets a tolerance or is interrupted; after each, a checkpoint and the callback."""
+        index, first, end = where
+        finished = False
+        while not finished and not interrupt.requested:
+            started = time.perf_counter()
+            carry, outputs = chunk(carry, jnp.asarray(end, jnp.int32), pools)
+            self.history.add(outputs)
+            done = int(carry.step) - self.step
+            self.step, self.params = int(carry.step), carry.params
+            self.batch, self.weights = carry.batch, carry.weights
+            diverged = bool(carry.diverged)
+            if diverged:
+                self.params = carry.last_finite
+            finished = diverged or bool(carry.converged) or self.step >= end
+            self.train_s += time.perf_counter() - started
+            bar.update(done)
+            if self.history.rows["loss"]:
+                bar.set_postfix(phase=self.problem.options.optimizer[index].name,
+                                loss=f"{self.history.rows['loss'][-1]:.3e}", refresh=False)
+            if self.folder is not None and not diverged:
+                self._checkpoint(carry.state, index, first, finished)
+            if self.callback is not None:
+                self.callback(self.step, self.params, self.train_s)
+        return carry, finished
+
+    def _checkpoint(self, state, index: int, first: int, finished: bool) -> None:
+        """checkpoint.npz written; where it cannot be (a full disk), training stops with a
+        FileError saying which checkpoint is intact."""
+        from . import checkpoints
+        try:
+            checkpoints.save_checkpoint(self.folder, checkpoints.Checkpoint(
+                self.params, self.step, index, first, finished, self.batch, self.weights,
+                self.train_s, self.compile_s, self.history.rows, state), self.digest)
+        except FileError as error:
+            kept = ("no checkpoint was written" if self.saved_step is None else
+                    f"its checkpoint of step {self.saved_step} is intact: once it can be "
+                    f"written, resume with 'pinnc train --resume {self.folder}'")
+            raise FileError(self.folder, f"{error.reason}; training stopped at step "
+                            f"{self.step}, {kept}") from None
+        self.saved_step = self.step
 
 
 def _finish(problem: Problem, params: Params, batch: Batch, history: _History, status: str,

@@ -78,7 +78,7 @@ def test_ctrl_c_finishes_the_chunk_and_the_run_folder_says_interrupted(problem, 
 
 def test_resume_refuses_a_checkpoint_of_another_program(problem, tmp_path, capsys):
     train(problem.with_options(optimizer="adam(steps=5)"), progress=False, checkpoint=tmp_path)
-    with pytest.raises(ValueError, match="another program or other options"):
+    with pytest.raises(pinnc.FileError, match="another program or other options"):
         train(problem, progress=False, checkpoint=tmp_path, resume=True)
     assert main(["train", "--resume", str(tmp_path / "nowhere"), "-q"]) == 1
     assert "not a run folder" in capsys.readouterr().err
