@@ -4,6 +4,7 @@ options, and builds each term's SymPy residual. Every mistake is a `SpecError` a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Sequence
 
@@ -13,6 +14,7 @@ from . import ir
 from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
 from .expressions import MAX_DERIVATIVE_ORDER, RESERVED, Scope, Translator, constant
+from .limits import MAX_EXPRESSION_NODES
 from .tables import read_table
 from .options import MAX_POINTS, integer, literal, model as read_model, options as read_options
 
@@ -46,6 +48,11 @@ class _Analysis:
         self.lets: dict[str, s.Let] = {}
         self.derived: dict[str, ir.Derived] = {}  # lets of fields that an exact names
         self.let_values: dict[str, sympy.Expr] = {}
+        # What names mean in expressions, kept up to date as declarations are read (a scope
+        # per expression built anew would cost O(lets + fields) each time).
+        self.field_values: dict[str, sympy.Expr] = {}
+        self.param_symbols: dict[str, sympy.Symbol] = {}
+        self.let_thunks: dict[str, object] = {}
         self.resolving: list[str] = []
         self.statement: s.Statement | None = None  # the one being checked, for RecursionError
 
@@ -65,6 +72,9 @@ class _Analysis:
                 self.declare(statement.name, kinds[type(statement)])
         for statement in self.of_type(s.Let):
             self.lets[statement.name.id] = statement
+            self.let_thunks[statement.name.id] = functools.partial(self.let_value,
+                                                                   statement.name.id)
+        let_order = self.check_sizes()
         self.collect_coordinates()
         for statement in self.of_type(s.DomainDecl):
             domain = self.domain(statement.domain)
@@ -73,10 +83,14 @@ class _Analysis:
             value = constant(self.translator("in a param's start value").scalar(statement.value),
                              statement.value.span, "a number (the start value)")
             self.params[statement.name.id] = ir.Param(statement.name.id, value, statement.span)
+            self.param_symbols[statement.name.id] = sympy.Symbol(statement.name.id, real=True)
         for statement in self.of_type(s.FieldDecl):
-            self.fields[statement.name.id] = self.field(statement, options.model)
-        for statement in self.of_type(s.Let):  # every let is checked, used or not
-            self.let_value(statement.name.id)
+            field = self.fields[statement.name.id] = self.field(statement, options.model)
+            self.field_values[field.name] = sympy.Function(field.name)(
+                *(self.coords[c] for c in field.coords))
+        for name in let_order:  # every let is checked, used or not; in an order that needs
+            self.statement = self.lets[name]  # no recursion from one let into the next
+            self.let_value(name)
         terms = self.terms()
         exact = tuple(self.exact(st) for st in self.of_type(s.ExactDecl))
         if not self.fields:
@@ -124,13 +138,25 @@ class _Analysis:
         for statement in self.of_type(s.Equation):
             visit(statement.region.domain)
 
+    def check_sizes(self) -> list[str]:
+        """Refuse a statement that, with the lets it uses written out, has more than
+        MAX_EXPRESSION_NODES nodes (lets that double at each step grow without end), before
+        SymPy builds it. Returns the lets in an order where each follows those it uses."""
+        order, sizes = _let_order(self.lets)
+        for statement in self.program.statements:
+            if isinstance(statement, (s.FieldDecl, s.DataDecl)):
+                continue
+            size = sizes.get(statement.name.id) if isinstance(statement, s.Let) else \
+                s.expanded_size(statement, sizes)
+            if size > MAX_EXPRESSION_NODES:
+                raise SpecError(f"this statement is too large: written out with the lets it "
+                                f"uses, it has {size:,} nodes (the limit on an expression is "
+                                f"{MAX_EXPRESSION_NODES:,})", statement.span)
+        return order
+
     def scope(self, where: str, integral=None, normals=None) -> Scope:
-        fields = {name: sympy.Function(name)(*(self.coords[c] for c in f.coords))
-                  for name, f in self.fields.items()}
-        params = {name: sympy.Symbol(name, real=True) for name in self.params}
-        lets = {name: (lambda name=name: self.let_value(name)) for name in self.lets}
-        return Scope(self.coords, fields, params, lets, integral=integral, where=where,
-                     normals=normals)
+        return Scope(self.coords, self.field_values, self.param_symbols, self.let_thunks,
+                     integral=integral, where=where, normals=normals)
 
     def translator(self, where: str, integral=None, normals=None) -> Translator:
         return Translator(self.scope(where, integral, normals))
@@ -573,6 +599,29 @@ class _Analysis:
             table.columns([header.index(c) for c in field.coords]),
             table.columns([header.index(field.name)])[:, 0])
         return ir.Exact(field.name, None, statement.span, data=reference)
+
+
+def _let_order(lets: dict[str, s.Let]) -> tuple[list[str], dict[str, int]]:
+    """The lets in an order where each follows the lets it uses, and each let's size written
+    out in full (`syntax.expanded_size`). A let that refers to itself is refused here."""
+    uses = {name: [n for n in s.names_used(let.value) if n in lets] for name, let in lets.items()}
+    order, sizes = [], {}
+    for root in lets:  # a depth-first walk with a stack of its own: chains may be long
+        path, pending = [root], [iter(uses[root])] if root not in sizes else []
+        while pending:
+            used = next(pending[-1], None)
+            if used is None:
+                name = path.pop()
+                pending.pop()
+                sizes[name] = s.expanded_size(lets[name].value, sizes)
+                order.append(name)
+            elif used in path:
+                cycle = " -> ".join(path[path.index(used):] + [used])
+                raise SpecError(f"'let {used}' refers to itself: {cycle}", lets[used].name.span)
+            elif used not in sizes:
+                path.append(used)
+                pending.append(iter(uses[used]))
+    return order, sizes
 
 
 def _text(program: s.Program, span: Span) -> str:

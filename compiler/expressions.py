@@ -18,6 +18,7 @@ import sympy
 
 from . import syntax as s
 from .errors import SpecError, did_you_mean
+from .limits import MAX_EXACT_DIGITS
 
 FUNCTIONS: Mapping[str, Callable] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin,
@@ -40,6 +41,9 @@ MAX_DERIVATIVE_ORDER = 8
 # number's power exactly; for a large n neither would end, and no float program needs it.
 _MAX_POWER = 100
 _MAX_POWER_OF_NUMBER = 10_000
+_MAX_EXACT_BITS = math.ceil(MAX_EXACT_DIGITS * math.log2(10))
+# Significant digits of a number too long to keep exact (float64 needs 17).
+FLOAT_DIGITS = 30
 _NUMBER = re.compile(r"^(?P<mantissa>[0-9.]+)(?:[eE](?P<exponent>[+-]?[0-9]+))?$")
 
 
@@ -118,8 +122,8 @@ class Scope:
                 | set(FUNCTIONS) | set(CONSTANTS) | set(OPERATORS))
 
 
-def number(node: s.Number) -> sympy.Rational:
-    """The exact rational value of a number literal."""
+def number(node: s.Number) -> sympy.Expr:
+    """The exact rational value of a number literal (a float past MAX_EXACT_DIGITS digits)."""
     match = _NUMBER.match(node.text)
     shown = node.text if len(node.text) <= 24 else node.text[:20] + "..."
     exponent = (match.group("exponent") or "").lstrip("+-").lstrip("0") if match else ""
@@ -131,7 +135,7 @@ def number(node: s.Number) -> sympy.Rational:
         raise SpecError(f"number {shown} has too many digits", node.span) from None
     if abs(value) > sys.float_info.max:
         raise SpecError(f"number {shown} is out of range", node.span)
-    return sympy.Rational(value.numerator, value.denominator)
+    return _in_range(sympy.Rational(value.numerator, value.denominator), node)
 
 
 class Translator:
@@ -171,16 +175,31 @@ class Translator:
 
     # --- arithmetic ---
     def _binop(self, node: s.BinOp) -> Value:
-        # A long chain a + b + c + ... is a left-deep tree; fold it in a loop, not by recursion.
-        chain = []
-        family = "+-" if node.op in "+-" else "*/" if node.op in "*/" else node.op
+        if node.op == "^":
+            return self._apply(node, self.value(node.left), self.value(node.right))
+        # A chain a + b - c + ... is a left-deep tree: walk it in a loop, not by recursion, and
+        # build one n-ary Add (or Mul), as adding one term at a time costs O(n^2) in SymPy.
+        chain, top = [], node
+        family = "+-" if node.op in "+-" else "*/"
         while isinstance(node, s.BinOp) and node.op in family:
             chain.append(node)
             node = node.left
-        value = self.value(node)
-        for link in reversed(chain):
-            value = self._apply(link, value, self.value(link.right))
-        return value
+        chain.reverse()
+        first = self.value(node)
+        operands = [self.value(link.right) for link in chain]
+        if isinstance(first, Vector) or any(isinstance(v, Vector) for v in operands):
+            value = first
+            for link, right in zip(chain, operands):
+                value = self._apply(link, value, right)
+            return value
+        if family == "+-":
+            signed = [(link, v if link.op == "+" else -v) for link, v in zip(chain, operands)]
+        else:
+            for link, v in zip(chain, operands):
+                if link.op == "/" and v == 0:
+                    raise SpecError("division by zero", link.right.span)
+            signed = [(link, v if link.op == "*" else 1 / v) for link, v in zip(chain, operands)]
+        return _combine(family, [(top, first)] + signed, top)
 
     def _apply(self, node: s.BinOp, left: Value, right: Value) -> Value:
         if isinstance(left, Vector) or isinstance(right, Vector):
@@ -205,7 +224,7 @@ class Translator:
                                 node.right.span)
         if left == 0 and right.is_Number and right.is_negative:
             raise SpecError("division by zero (0 to a negative power)", node.span)
-        return _real(sympy.Pow(left, right), node, f"({left})^({right})")
+        return _in_range(_real(sympy.Pow(left, right), node, lambda: f"({left})^({right})"), node)
 
     def _neg(self, node: s.Neg) -> Value:
         sign = 1
@@ -235,7 +254,7 @@ class Translator:
                 result = FUNCTIONS[name](value)
             except (TypeError, AttributeError, ValueError):
                 raise SpecError(f"cannot evaluate {name} of this argument", node.span) from None
-            return _real(result, node, f"{name}({value})")
+            return _real(result, node, lambda: f"{name}({value})")
         operator = getattr(self, "_op_" + name, None)
         if operator is not None:
             return operator(node)
@@ -347,6 +366,21 @@ class Translator:
         return directional(expr, coords, list(self.scope.normals.values()))
 
 
+def _combine(family: str, operands: list[tuple[s.Expr, sympy.Expr]], top: s.Expr) -> sympy.Expr:
+    """One n-ary Add ("+-") or Mul ("*/") of ``(node, value)`` pairs. Numbers are folded in
+    order, each partial result checked, so that a long chain of them stops where it leaves
+    the range of floating point instead of growing digits."""
+    numbers = sympy.Integer(0 if family == "+-" else 1)
+    others = []
+    for node, value in operands:
+        if value.is_Rational:
+            numbers = _in_range(numbers + value if family == "+-" else numbers * value, node)
+        else:
+            others.append(value)
+    build = sympy.Add if family == "+-" else sympy.Mul
+    return _in_range(build(numbers, *others), top)
+
+
 def _too_large(base: sympy.Expr, exponent: sympy.Number) -> bool:
     """Whether ``base ** exponent`` lies beyond floating point (checked before SymPy tries to
     compute it exactly, which for 2^1e9 would not end)."""
@@ -361,16 +395,21 @@ def _too_large(base: sympy.Expr, exponent: sympy.Number) -> bool:
 
 def _in_range(value: sympy.Expr, node: s.Expr) -> sympy.Expr:
     """``value``, refused when it is a number beyond floating point (``1e300*1e300``): SymPy
-    would go on computing with it exactly, at a growing cost."""
+    would go on computing with it exactly, at a growing cost. An exact number of more than
+    MAX_EXACT_DIGITS digits (``1.01^10000``) becomes a float of FLOAT_DIGITS digits."""
     if value.is_Rational and value != 0 and not _SMALLEST <= abs(value) <= sys.float_info.max:
         raise SpecError("number out of range", node.span)
+    if value.is_Rational and max(value.p.bit_length(), value.q.bit_length()) > _MAX_EXACT_BITS:
+        return sympy.Float(value, FLOAT_DIGITS)
     return value
 
 
-def _real(value: sympy.Expr, node: s.Expr, shown: str) -> sympy.Expr:
+def _real(value: sympy.Expr, node: s.Expr, show: Callable[[], str]) -> sympy.Expr:
     """``value``, refused when it is a constant that is no finite real number a float holds
-    (``log(0)``, ``acos(2)``, ``exp(1000)``, ``(-8)^(1/3)``)."""
+    (``log(0)``, ``acos(2)``, ``exp(1000)``, ``(-8)^(1/3)``). ``show`` writes the value for
+    the message (only then: printing a large expression costs time)."""
     if value.is_number:
+        shown = show()
         shown = shown if len(shown) <= 40 else "this value"
         approx = sympy.N(value)
         if not (approx.is_real and approx.is_finite):

@@ -4,4 +4,20 @@ their place, so that no program or file, however large, makes `pinnc check` run 
 # A program's text, in bytes (read_source, compile_text).
 MAX_SOURCE_BYTES = 1 << 20
 # A CSV that a program names (`data`, `exact ... from`), in bytes.
-MAX_DATA_BYTES = 256 << 20
+MAX_DATA_BYTES = 64 << 20
+
+# Bracket nesting, refused before any recursive stage sees it.
+MAX_NESTING = 100
+# Tokens (names, numbers, symbols) of one statement and of a program: the parser takes about
+# 20 us a token, so these bound parsing to about 2 s and 4 s. A polygon of the most vertices
+# allowed below is about 80,000 tokens.
+MAX_STATEMENT_TOKENS = 100_000
+MAX_PROGRAM_TOKENS = 200_000
+# Digits of an exact number (numerator or denominator) that arithmetic on constants keeps;
+# beyond, a number becomes a 30-digit float: float64 needs 17, and exact digits grow without end
+# (a sum of 1/p over many primes) and beyond Python's printing of integers (4,300 digits).
+MAX_EXACT_DIGITS = 1_000
+# Nodes of one statement with the lets it uses written out, and of a SymPy expression built
+# from it (derivatives taken): the code generator prints about 20,000 nodes a second, and
+# lets that double at each step (let b = sin(a) + cos(a)) would grow without end.
+MAX_EXPRESSION_NODES = 20_000

@@ -16,9 +16,7 @@ from lark.visitors import Transformer_NonRecursive
 
 from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
-
-# Deeper bracket nesting than this is refused before any recursive stage sees it.
-MAX_NESTING = 100
+from .limits import MAX_NESTING, MAX_PROGRAM_TOKENS, MAX_STATEMENT_TOKENS
 
 # How expected terminals are named in messages; string terminals are shown quoted.
 _TERMINAL_NAMES = {
@@ -33,15 +31,15 @@ def _grammar_text() -> str:
 
 
 class _BracketNewlines:
-    """Post-lexer: drop newlines inside () and [] and refuse absurd nesting; a reserved word
-    is always its keyword, never a name."""
+    """Post-lexer: drop newlines inside () and [] and refuse absurd nesting or length; a
+    reserved word is always its keyword, never a name."""
 
     # NAME everywhere, so that a word is read whole ('letx' is a name, not 'let' then 'x').
     always_accept = ("_NL", "NAME")
 
     def process(self, stream):
         depth = 0
-        for token in stream:
+        for token in _counted(stream):
             if token.type == "_NL":
                 if depth == 0:
                     yield token
@@ -56,6 +54,32 @@ class _BracketNewlines:
             elif token.value in (")", "]"):
                 depth = max(0, depth - 1)
             yield token
+
+
+def _counted(stream):
+    """The tokens of ``stream``, refused past the limits on a statement's and a program's
+    number of tokens (the parser's time grows with them)."""
+    depth, in_statement, first = 0, 0, None
+    for total, token in enumerate(stream, start=1):
+        if total > MAX_PROGRAM_TOKENS:
+            raise SpecError(f"the program is too long: more than {MAX_PROGRAM_TOKENS:,} tokens "
+                            f"(names, numbers and symbols), the limit on a program",
+                            _token_span(token))
+        if token.value in ("(", "["):
+            depth += 1
+        elif token.value in (")", "]"):
+            depth = max(0, depth - 1)
+        if depth == 0 and (token.type == "_NL" or token.value == ";"):
+            in_statement, first = 0, None
+            yield token
+            continue
+        in_statement += 1
+        first = first or token
+        if in_statement > MAX_STATEMENT_TOKENS:
+            raise SpecError(f"this statement is too long: more than {MAX_STATEMENT_TOKENS:,} "
+                            f"tokens (names, numbers and symbols), the limit on one statement",
+                            _token_span(first))
+        yield token
 
 
 @functools.lru_cache(maxsize=256)

@@ -216,3 +216,54 @@ class Program:
     statements: tuple[Statement, ...]
     source: str
     filename: str
+
+
+# --- walking the tree ----------------------------------------------------------------------------
+
+def children(node) -> tuple:
+    """The syntax nodes directly inside ``node``, in order (none for a leaf)."""
+    names = _CHILD_FIELDS.get(type(node))
+    if names is None:
+        return ()
+    inner = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            inner.extend(value)
+        elif value is not None:
+            inner.append(value)
+    return tuple(inner)
+
+
+# The fields of each node type that hold nodes (a Call's function name is not one).
+_CHILD_FIELDS = {
+    Keyword: ("value",), CoordinateRange: ("low", "high"), Call: ("args", "keywords", "ranges"),
+    BinOp: ("left", "right"), Neg: ("operand",), Vector: ("items",), Tuple: ("items",),
+    Compare: ("left", "right"), BoolOp: ("left", "right"), Not: ("operand",),
+    DomainOp: ("left", "right"), Region: ("domain", "where"),
+    Let: ("value",), ParamDecl: ("value",), DomainDecl: ("domain",), FieldDecl: ("model",),
+    Equation: ("lhs", "rhs", "region", "options"), Minimize: ("expr", "options"),
+    DataDecl: ("options",), ExactDecl: ("expr",), SetOption: ("values",),
+}
+
+
+def expanded_size(node, let_sizes: dict[str, int]) -> int:
+    """The number of nodes under ``node`` (itself included) with every name in ``let_sizes``
+    counted as that many nodes: the size of the expression with those lets written out."""
+    total, stack = 0, [node]
+    while stack:  # a loop, not recursion: a long chain a + b + ... is a deep tree
+        current = stack.pop()
+        total += let_sizes.get(current.id, 1) if isinstance(current, Name) else 1
+        stack.extend(children(current))
+    return total
+
+
+def names_used(node) -> set[str]:
+    """The names that appear under ``node`` (functions called excluded)."""
+    found, stack = set(), [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Name):
+            found.add(current.id)
+        stack.extend(children(current))
+    return found
