@@ -13,12 +13,15 @@ import sympy
 from . import ir
 from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
-from .expressions import MAX_DERIVATIVE_ORDER, RESERVED, Scope, Translator, constant
+from .expressions import (MAX_DERIVATIVE_ORDER, RESERVED, Scope, Translator, check_size,
+                          constant)
 from .limits import MAX_EXPRESSION_NODES
 from .tables import read_table
 from .options import MAX_POINTS, integer, literal, model as read_model, options as read_options
 
 _BOUNDARY = "boundary"
+# The columns of a run's history.csv besides one per term label (runtime/train.py).
+_HISTORY_COLUMNS = ("step", "loss")
 # What SymPy gives for an undefined or infinite value (the derivative of 0^y, say).
 _UNDEFINED = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 
@@ -129,8 +132,14 @@ class _Analysis:
                     if not isinstance(name, s.Name):
                         raise SpecError("expected a coordinate name", name.span)
                     if name.id not in self.coords:
-                        if name.id in RESERVED or (name.id in self.declared):
+                        if name.id in RESERVED:
                             self.declare(name, "coordinate")  # raises the right message
+                        if name.id in self.declared:
+                            kind, span = self.declared[name.id]
+                            raise SpecError(f"the {kind} '{name.id}' has the name of a "
+                                            f"coordinate ('{name.id}' in the domain on line "
+                                            f"{name.span.line}): give the {kind} another name",
+                                            span)
                         self.declared[name.id] = ("coordinate", name.span)
                         self.coords[name.id] = sympy.Symbol(name.id, real=True)
         for statement in self.of_type(s.DomainDecl):
@@ -139,19 +148,17 @@ class _Analysis:
             visit(statement.region.domain)
 
     def check_sizes(self) -> list[str]:
-        """Refuse a statement that, with the lets it uses written out, has more than
+        """Refuse an expression that, with the lets it uses written out, has more than
         MAX_EXPRESSION_NODES nodes (lets that double at each step grow without end), before
         SymPy builds it. Returns the lets in an order where each follows those it uses."""
         order, sizes = _let_order(self.lets)
         for statement in self.program.statements:
-            if isinstance(statement, (s.FieldDecl, s.DataDecl)):
-                continue
-            size = sizes.get(statement.name.id) if isinstance(statement, s.Let) else \
-                s.expanded_size(statement, sizes)
-            if size > MAX_EXPRESSION_NODES:
-                raise SpecError(f"this statement is too large: written out with the lets it "
-                                f"uses, it has {size:,} nodes (the limit on an expression is "
-                                f"{MAX_EXPRESSION_NODES:,})", statement.span)
+            for nodes, span in _expression_parts(statement):
+                size = sum(s.expanded_size(node, sizes) for node in nodes)
+                if size > MAX_EXPRESSION_NODES:
+                    raise SpecError(f"this expression is too large: written out with the lets "
+                                    f"it uses, it has {size:,} nodes (the limit on an expression "
+                                    f"is {MAX_EXPRESSION_NODES:,})", span)
         return order
 
     def scope(self, where: str, integral=None, normals=None) -> Scope:
@@ -314,6 +321,11 @@ class _Analysis:
         domain = self.domain(domain_node)
         name = domain_node.id if isinstance(domain_node, s.Name) else _text(self.program, domain_node.span)
         predicate = self.predicate(where, domain) if where is not None else None
+        if predicate is not None and not on_boundary and _has_no_volume(predicate):
+            raise SpecError("an interior region narrowed by '==' has no volume, so no point of "
+                            "it can be sampled: a condition with '==' belongs on a boundary, "
+                            "e.g. 'bc ... on boundary(D) where x == 0' (or narrow the interior "
+                            "with < or >)", where.span)
         return ir.Region(name, domain, on_boundary, predicate)
 
     def predicate(self, node: s.Predicate, domain: ir.Domain) -> sympy.Basic:
@@ -325,11 +337,23 @@ class _Analysis:
         return None if result is sympy.true else result
 
     def _predicate(self, node: s.Predicate, domain: ir.Domain) -> sympy.Basic:
+        negated = False
+        while isinstance(node, s.Not):  # not not ... p, in a loop
+            negated, node = not negated, node.operand
         if isinstance(node, s.BoolOp):
+            # A chain p and q and ... is a left-deep tree: one n-ary And (Or), built in a loop.
+            parts, link = [], node
+            while isinstance(link, s.BoolOp) and link.op == node.op:
+                parts.append(link.right)
+                link = link.left
+            parts.append(link)
             combine = sympy.And if node.op == "and" else sympy.Or
-            return combine(self._predicate(node.left, domain), self._predicate(node.right, domain))
-        if isinstance(node, s.Not):
-            return sympy.Not(self._predicate(node.operand, domain))
+            result = combine(*(self._predicate(part, domain) for part in reversed(parts)))
+        else:
+            result = self._comparison(node, domain)
+        return sympy.Not(result) if negated else result
+
+    def _comparison(self, node: s.Compare, domain: ir.Domain) -> sympy.Basic:
         translate = self.translator("in a condition").scalar
         left, right = translate(node.left), translate(node.right)
         for side, value in ((node.left, left), (node.right, right)):
@@ -370,6 +394,10 @@ class _Analysis:
             counters[kind] = counters.get(kind, 0) + 1
             label = label_node.id if label_node else f"{kind}{counters[kind]}"
             span = label_node.span if label_node else statement.span
+            if label in _HISTORY_COLUMNS:
+                raise SpecError(f"label '{label}' is the name of a column of history.csv "
+                                f"({', '.join(_HISTORY_COLUMNS)}, then one column per term): "
+                                f"choose another label", span)
             if label in labels:
                 raise SpecError(f"label '{label}' is already used on line {labels[label].line}",
                                 span)
@@ -520,6 +548,7 @@ class _Analysis:
 
     def check_term(self, residual: sympy.Expr, region: ir.Region, span: Span,
                    allowed: Sequence[ir.Integral] = (), need_field: bool = True) -> None:
+        check_size(residual, span, "this term")
         fields = residual.atoms(sympy.core.function.AppliedUndef)
         order = max((sum(int(c) for _, c in d.variable_count)
                      for d in residual.atoms(sympy.Derivative)), default=0)
@@ -560,6 +589,7 @@ class _Analysis:
         if statement.expr is None:
             return self.exact_from_file(statement)
         value = self.translator("in an exact solution").scalar(statement.expr)
+        check_size(value, statement.expr.span)
         if value.atoms(sympy.core.function.AppliedUndef) or value.free_symbols & {
                 sympy.Symbol(p, real=True) for p in self.params}:
             raise SpecError("an exact solution may use coordinates and constants only",
@@ -599,6 +629,25 @@ class _Analysis:
             table.columns([header.index(c) for c in field.coords]),
             table.columns([header.index(field.name)])[:, 0])
         return ir.Exact(field.name, None, statement.span, data=reference)
+
+
+def _expression_parts(statement: s.Statement) -> list[tuple[tuple, Span]]:
+    """The expressions of a statement that SymPy builds, each as (its nodes, where to point).
+    Domains are left out: each of their numbers is translated alone."""
+    if isinstance(statement, s.Equation):
+        parts = [((statement.lhs, statement.rhs), statement.span)]
+        if statement.region.where is not None:
+            parts.append(((statement.region.where,), statement.region.where.span))
+        return parts
+    if isinstance(statement, (s.Let, s.ParamDecl)):
+        return [((statement.value,), statement.span)]
+    if isinstance(statement, s.Minimize):
+        return [((statement.expr,), statement.span)]
+    if isinstance(statement, s.ExactDecl) and statement.expr is not None:
+        return [((statement.expr,), statement.span)]
+    if isinstance(statement, s.SetOption):
+        return [((value,), value.span) for value in statement.values]
+    return []
 
 
 def _let_order(lets: dict[str, s.Let]) -> tuple[list[str], dict[str, int]]:
@@ -643,20 +692,27 @@ def _exact_columns(table, field: ir.Field, path: Path, span: Span) -> None:
                             f"{', '.join((*field.coords, field.name))}", span)
 
 
+_MOST_RELATIONS_TRIED = 20
+
+
 def _never_in_box(predicate: sympy.Basic, domain: ir.Domain) -> bool:
     """Whether a condition on one coordinate of a box, linear in it, holds nowhere in the box
     (``where x > 2`` on x in [0, 1]). Other conditions are left to the sampler.
 
     Its truth changes only at the roots of its relations, so trying the ends of the range,
-    the roots in it and the points between them settles it."""
+    the roots in it and the points between them settles it. Past _MOST_RELATIONS_TRIED
+    relations (each point tried costs them all) the condition is left to the sampler too."""
     if not isinstance(domain, ir.Box) or len(predicate.free_symbols) != 1:
+        return False
+    relations = predicate.atoms(sympy.core.relational.Relational)
+    if len(relations) > _MOST_RELATIONS_TRIED:
         return False
     (symbol,) = predicate.free_symbols
     low, high = domain.bounds[domain.coords.index(str(symbol))]
     slack = 1e-9 * max(1.0, abs(low), abs(high))
     points = [sympy.Float(low), sympy.Float(high)]
     try:
-        for relation in predicate.atoms(sympy.core.relational.Relational):
+        for relation in relations:
             difference = relation.lhs - relation.rhs
             slope = sympy.diff(difference, symbol)
             if slope.has(symbol):  # not linear
@@ -670,6 +726,18 @@ def _never_in_box(predicate: sympy.Basic, domain: ir.Domain) -> bool:
         return not any(predicate.subs(symbol, p) is sympy.true for p in points)
     except TypeError:  # undefined at a point tried (0^y at y = 0): left to the sampler
         return False
+
+
+def _has_no_volume(predicate: sympy.Basic) -> bool:
+    """Whether a condition certainly holds only on a set of zero volume: an equality, a
+    conjunction with one, or a disjunction of such (the runtime cannot sample it inside)."""
+    if isinstance(predicate, sympy.Eq):
+        return True
+    if isinstance(predicate, sympy.And):
+        return any(_has_no_volume(p) for p in predicate.args)
+    if isinstance(predicate, sympy.Or):
+        return all(_has_no_volume(p) for p in predicate.args)
+    return False
 
 
 def _callee_name(node) -> str | None:

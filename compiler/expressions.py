@@ -15,10 +15,13 @@ from fractions import Fraction
 from typing import Callable, Mapping, Union
 
 import sympy
+from sympy.core.exprtools import factor_terms
+from sympy.core.function import AppliedUndef
+from sympy.simplify.simplify import signsimp
 
 from . import syntax as s
 from .errors import SpecError, did_you_mean
-from .limits import MAX_EXACT_DIGITS
+from .limits import MAX_EXACT_DIGITS, MAX_EXPRESSION_NODES
 
 FUNCTIONS: Mapping[str, Callable] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin,
@@ -77,7 +80,7 @@ class Directional(sympy.Function):
         return tuple(zip(self.args[1], self.args[2]))
 
     def expanded(self) -> sympy.Expr:
-        return sum(c * sympy.diff(self.field, x) for x, c in self.pairs)
+        return sympy.Add(*(c * sympy.diff(self.field, x) for x, c in self.pairs))
 
     def _eval_derivative(self, symbol):
         return sympy.diff(self.expanded(), symbol)
@@ -87,16 +90,15 @@ class Directional(sympy.Function):
 
 
 def directional(expr: sympy.Expr, coords: list[sympy.Symbol],
-                coefficients: list[sympy.Expr]) -> sympy.Expr:
+                coefficients: list[sympy.Expr], node: s.Expr) -> sympy.Expr:
     """The derivative of ``expr`` along a vector: one `Directional` for a bare field, else
-    the sum of partials (which SymPy simplifies)."""
-    from sympy.core.function import AppliedUndef
+    the sum of partials (which SymPy simplifies). ``node`` is where it is written."""
     pairs = [(x, c) for x, c in zip(coords, coefficients) if c != 0]
     if (isinstance(expr, AppliedUndef) and len(pairs) > 1
             and not any(c.atoms(AppliedUndef) or c.has(sympy.Derivative) for _, c in pairs)):
         return Directional(expr, sympy.Tuple(*(x for x, _ in pairs)),
                            sympy.Tuple(*(c for _, c in pairs)))
-    return sum(c * sympy.diff(expr, x) for x, c in pairs)
+    return sympy.Add(*(c * differentiate(expr, [x], node) for x, c in pairs))
 
 
 @dataclass
@@ -285,7 +287,7 @@ class Translator:
     def _derivative(self, node: s.Call, expr: sympy.Expr,
                     symbols: list[sympy.Symbol]) -> sympy.Expr:
         _check_order(node, [expr], len(symbols))
-        return sympy.diff(expr, *symbols) if symbols else expr
+        return differentiate(expr, symbols, node)
 
     def _op_D(self, node: s.Call) -> sympy.Expr:
         if len(node.args) < 2:
@@ -309,14 +311,16 @@ class Translator:
         self._arguments(node, 1, len(node.args) or 1)
         expr = self.scalar(node.args[0])
         _check_order(node, [expr], 2)
-        return sum(sympy.diff(expr, c, 2) for c in self._spatial(node, expr, node.args[1:]))
+        return sympy.Add(*(differentiate(expr, [c, c], node)
+                           for c in self._spatial(node, expr, node.args[1:])))
 
     def _op_grad(self, node: s.Call) -> Vector:
         self._arguments(node, 1, len(node.args) or 1)
         expr = self.scalar(node.args[0])
         _check_order(node, [expr], 1)
         coords = tuple(self._spatial(node, expr, node.args[1:]))
-        return Vector(tuple(sympy.diff(expr, c) for c in coords), gradient_of=(expr, coords))
+        return Vector(tuple(differentiate(expr, [c], node) for c in coords),
+                      gradient_of=(expr, coords))
 
     def _op_div(self, node: s.Call) -> sympy.Expr:
         self._arguments(node, 1, len(node.args) or 1)
@@ -328,7 +332,7 @@ class Translator:
         if len(coords) != len(vector.items):
             raise SpecError(f"div of a {len(vector.items)}-vector over {len(coords)} coordinates "
                             f"({', '.join(map(str, coords))}); name them: div(v, x, y)", node.span)
-        return sum(sympy.diff(v, c) for v, c in zip(vector.items, coords))
+        return sympy.Add(*(differentiate(v, [c], node) for v, c in zip(vector.items, coords)))
 
     def _op_dot(self, node: s.Call) -> sympy.Expr:
         a, b = (self.value(arg) for arg in self._arguments(node, 2))
@@ -340,15 +344,15 @@ class Translator:
         for gradient, other in ((a, b), (b, a)):  # grad(u) . v: one directional derivative
             if gradient.gradient_of is not None and other.gradient_of is None:
                 expr, coords = gradient.gradient_of
-                return directional(expr, list(coords), list(other.items))
-        return sum(x * y for x, y in zip(a.items, b.items))
+                return directional(expr, list(coords), list(other.items), node)
+        return sympy.Add(*(x * y for x, y in zip(a.items, b.items)))
 
     def _op_norm(self, node: s.Call) -> sympy.Expr:
         (argument,) = self._arguments(node, 1)
         vector = self.value(argument)
         if not isinstance(vector, Vector):
             raise SpecError("norm takes a vector", argument.span)
-        return sympy.sqrt(_in_range(sum(v ** 2 for v in vector.items), node))
+        return sympy.sqrt(_in_range(sympy.Add(*(v ** 2 for v in vector.items)), node))
 
     def _op_integral(self, node: s.Call) -> sympy.Expr:
         if self.scope.integral is None:
@@ -363,7 +367,7 @@ class Translator:
         expr = self.scalar(argument)
         _check_order(node, [expr], 1)
         coords = [self.scope.coords[c] for c in self.scope.normals]
-        return directional(expr, coords, list(self.scope.normals.values()))
+        return directional(expr, coords, list(self.scope.normals.values()), node)
 
 
 def _combine(family: str, operands: list[tuple[s.Expr, sympy.Expr]], top: s.Expr) -> sympy.Expr:
@@ -417,6 +421,55 @@ def _real(value: sympy.Expr, node: s.Expr, show: Callable[[], str]) -> sympy.Exp
         if abs(approx) > sys.float_info.max:
             raise SpecError(f"{shown} is out of range", node.span)
     return value
+
+
+def differentiate(expr: sympy.Expr, symbols: list[sympy.Symbol], node: s.Expr) -> sympy.Expr:
+    """The partial derivative of ``expr`` along ``symbols``, as ``sympy.diff`` gives it, taken
+    one order at a time so that a result past MAX_EXPRESSION_NODES is refused at ``node``
+    before the next order (or SymPy's simplification of the result) multiplies it."""
+    if not symbols:
+        return expr
+    if isinstance(expr, AppliedUndef):  # a field's partial: skip SymPy's walk over its arguments
+        if not set(symbols) <= set(expr.args):
+            return sympy.Integer(0)
+        counts = [(x, symbols.count(x)) for x in dict.fromkeys(symbols)]
+        return sympy.Derivative(expr, *sympy.Derivative._sort_variable_count(counts),
+                                evaluate=False)
+    counts = sympy.Derivative._sort_variable_count([(x, symbols.count(x))
+                                                    for x in dict.fromkeys(symbols)])
+    result = expr
+    for symbol, count in counts:
+        for _ in range(count):
+            result = sympy.diff(result, symbol)
+            check_size(result, node.span, "this derivative")
+    if len(symbols) > 1 and result != 0:  # what sympy.diff does for a derivative of order > 1
+        result = factor_terms(signsimp(result))
+    return result
+
+
+def tree_size(expr: sympy.Basic) -> int:
+    """The number of nodes of ``expr`` as a tree, as printed (a shared subexpression counts
+    at each place), counted once per distinct subexpression."""
+    sizes: dict[sympy.Basic, int] = {}
+    stack = [(expr, False)]
+    while stack:
+        current, ready = stack.pop()
+        if current in sizes:
+            continue
+        if ready:
+            sizes[current] = 1 + sum(sizes[a] for a in current.args)
+        else:
+            stack.append((current, True))
+            stack.extend((a, False) for a in current.args if a not in sizes)
+    return sizes[expr]
+
+
+def check_size(expr: sympy.Basic, span, what: str = "this expression") -> None:
+    """Refuse ``expr`` past MAX_EXPRESSION_NODES nodes, at ``span``."""
+    size = tree_size(expr)
+    if size > MAX_EXPRESSION_NODES:
+        raise SpecError(f"{what} is too large: written out it has {size:,} nodes (the limit on "
+                        f"an expression is {MAX_EXPRESSION_NODES:,})", span)
 
 
 def derivative_order(expr: sympy.Expr) -> int:

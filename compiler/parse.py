@@ -82,15 +82,20 @@ def _counted(stream):
         yield token
 
 
-@functools.lru_cache(maxsize=256)
 def _keyword(word: str) -> str | None:
     """The terminal of a reserved word ('in' -> IN, 'pde' -> EQ_KIND), or None. 'boundary' is
     left a name: it is also the function in integral(EXPR, boundary(D))."""
-    for terminal in _parser().terminals:
-        if (terminal.name != "NAME" and word != "boundary"
-                and re.fullmatch(terminal.pattern.to_regexp(), word)):
-            return terminal.name
-    return None
+    match = _keyword_pattern().fullmatch(word)
+    return match.lastgroup if match and word != "boundary" else None
+
+
+@functools.lru_cache(maxsize=1)
+def _keyword_pattern() -> re.Pattern:
+    """One pattern for every terminal but NAME, a named group each: one match per word (a
+    program may hold many distinct names)."""
+    groups = [f"(?P<{terminal.name}>{terminal.pattern.to_regexp()})"
+              for terminal in _parser().terminals if terminal.name != "NAME"]
+    return re.compile("|".join(groups))
 
 
 @functools.lru_cache(maxsize=1)
