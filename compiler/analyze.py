@@ -8,6 +8,7 @@ import functools
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import sympy
 
 from . import ir
@@ -15,7 +16,7 @@ from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
 from .expressions import (MAX_DERIVATIVE_ORDER, RESERVED, Scope, Translator, check_size,
                           constant)
-from .limits import MAX_EXPRESSION_NODES
+from .limits import MAX_EXPRESSION_NODES, MAX_POLYGON_VERTICES
 from .tables import read_table
 from .options import MAX_POINTS, integer, literal, model as read_model, options as read_options
 
@@ -207,7 +208,10 @@ class _Analysis:
                                 f"{relation}: ({', '.join(left.coords)}) and "
                                 f"({', '.join(right.coords)})", node.span)
             op = {"|": "union", "&": "intersection", "-": "difference"}[node.op]
-            return ir.Combination(op, left, right)
+            combined = ir.Combination(op, left, right)
+            if ir.bounding_box(combined) is None:
+                raise SpecError(f"this domain is empty: {_why_empty(combined)}", node.span)
+            return combined
         if isinstance(node, s.Call) and node.func.id in ("box", "interval"):
             return self.box(node)
         if isinstance(node, s.Call) and node.func.id == "ball":
@@ -268,6 +272,9 @@ class _Analysis:
         corners = node.args[1]
         if not isinstance(corners, s.Vector) or len(corners.items) < 3:
             raise SpecError(f"polygon needs a list of at least 3 vertices: {usage}", corners.span)
+        if len(corners.items) > MAX_POLYGON_VERTICES:
+            raise SpecError(f"a polygon of {len(corners.items):,} vertices: at most "
+                            f"{MAX_POLYGON_VERTICES:,} are supported", corners.span)
         vertices = tuple(self.point(v, 2, "a vertex") for v in corners.items)
         problem = _polygon_problem(vertices)
         if problem:
@@ -693,6 +700,8 @@ def _exact_columns(table, field: ir.Field, path: Path, span: Span) -> None:
 
 
 _MOST_RELATIONS_TRIED = 20
+# Edges of a polygon tested against all others at once in the simple-polygon test.
+_CROSSING_BLOCK = 256
 
 
 def _never_in_box(predicate: sympy.Basic, domain: ir.Domain) -> bool:
@@ -728,6 +737,18 @@ def _never_in_box(predicate: sympy.Basic, domain: ir.Domain) -> bool:
         return False
 
 
+def _why_empty(domain: ir.Combination) -> str:
+    """Why an intersection or difference of non-empty domains has no volume."""
+    if domain.op == "difference":
+        return "the part taken away covers all of it"
+    left, right = ir.bounding_box(domain.left), ir.bounding_box(domain.right)
+    for coord, (a, b), (c, d) in zip(domain.coords, left, right):
+        if max(a, c) >= min(b, d):
+            return (f"its two sides share no volume ({coord} spans [{a:g}, {b:g}] in one and "
+                    f"[{c:g}, {d:g}] in the other)")
+    return "its two sides share no volume"
+
+
 def _has_no_volume(predicate: sympy.Basic) -> bool:
     """Whether a condition certainly holds only on a set of zero volume: an equality, a
     conjunction with one, or a disjunction of such (the runtime cannot sample it inside)."""
@@ -748,29 +769,45 @@ def _callee_name(node) -> str | None:
 
 def _polygon_problem(vertices: tuple[tuple[float, float], ...]) -> str | None:
     """Why ``vertices`` do not make a simple polygon, or None."""
-    n = len(vertices)
-    area = sum(vertices[i][0] * vertices[(i + 1) % n][1] - vertices[(i + 1) % n][0] * vertices[i][1]
-               for i in range(n)) / 2
+    points = np.asarray(vertices, dtype=float)
+    following = np.roll(points, -1, axis=0)
+    area = float(np.sum(points[:, 0] * following[:, 1] - following[:, 0] * points[:, 1])) / 2
     if abs(area) < 1e-14:
         return "its area is zero"
-    if len(set(vertices)) != n:
+    if len(set(vertices)) != len(vertices):
         return "a vertex repeats"
+    crossing = _first_crossing(points, following)
+    return f"edges {crossing[0] + 1} and {crossing[1] + 1} cross" if crossing else None
 
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 
-    def intersect(p1, p2, q1, q2):
-        d1, d2 = cross(q1, q2, p1), cross(q1, q2, p2)
-        d3, d4 = cross(p1, p2, q1), cross(p1, p2, q2)
-        return (d1 * d2 < 0) and (d3 * d4 < 0)
-
-    for i in range(n):
-        for j in range(i + 2, n):
-            if i == 0 and j == n - 1:
-                continue  # adjacent through the closing edge
-            if intersect(vertices[i], vertices[(i + 1) % n], vertices[j], vertices[(j + 1) % n]):
-                return f"edges {i + 1} and {j + 1} cross"
+def _first_crossing(starts: np.ndarray, ends: np.ndarray) -> tuple[int, int] | None:
+    """The first pair (i, j), i < j, of edges ``starts[k] -> ends[k]`` that are not adjacent
+    and properly cross, or None. A block of edges is tested against the later ones at a time
+    (numpy): first their bounding boxes, then the pairs whose boxes meet."""
+    n = len(starts)
+    low, high = np.minimum(starts, ends), np.maximum(starts, ends)
+    for first in range(0, n, _CROSSING_BLOCK):
+        i = np.arange(first, min(first + _CROSSING_BLOCK, n))[:, None]
+        j = np.arange(first + 2, n)[None, :]
+        meet = ((low[i, 0] <= high[j, 0]) & (low[j, 0] <= high[i, 0])
+                & (low[i, 1] <= high[j, 1]) & (low[j, 1] <= high[i, 1])
+                & (j >= i + 2) & ~((i == 0) & (j == n - 1)))  # later, not adjacent edges
+        rows, columns = np.nonzero(meet)
+        a, b = i[rows, 0], j[0, columns]
+        crosses = _properly_cross(starts[a], ends[a], starts[b], ends[b])
+        if crosses.any():
+            k = int(np.argmax(crosses))
+            return int(a[k]), int(b[k])
     return None
+
+
+def _properly_cross(p1, p2, q1, q2) -> np.ndarray:
+    """Whether segments p1-p2 and q1-q2 cross at a point inside both, for arrays (m, 2)."""
+    def cross(o, a, b):
+        return ((a[:, 0] - o[:, 0]) * (b[:, 1] - o[:, 1])
+                - (a[:, 1] - o[:, 1]) * (b[:, 0] - o[:, 0]))
+    return ((cross(q1, q2, p1) * cross(q1, q2, p2) < 0)
+            & (cross(p1, p2, q1) * cross(p1, p2, q2) < 0))
 
 
 def _relative_path(spec: str, name: str) -> Path:

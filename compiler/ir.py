@@ -111,6 +111,38 @@ def describe(domain: Domain) -> str:
     return f"({describe(domain.left)} {symbol} {describe(domain.right)})"
 
 
+def bounding_box(domain: Domain) -> tuple[tuple[float, float], ...] | None:
+    """``(low, high)`` per coordinate of a box that holds ``domain``, or None when the domain
+    certainly has no volume. Exact for boxes and their intersections and products; for a
+    union, a difference or a curved shape it only bounds, so None only where that is sure."""
+    if isinstance(domain, Box):
+        return domain.bounds
+    if isinstance(domain, Ball):
+        return tuple((c - domain.radius, c + domain.radius) for c in domain.center)
+    if isinstance(domain, Polygon):
+        xs, ys = zip(*domain.vertices)
+        return ((min(xs), max(xs)), (min(ys), max(ys)))
+    left, right = bounding_box(domain.left), bounding_box(domain.right)
+    if isinstance(domain, Product):
+        return None if left is None or right is None else left + right
+    if domain.op == "union":
+        if left is None or right is None:
+            return left or right
+        return tuple((min(a, c), max(b, d)) for (a, b), (c, d) in zip(left, right))
+    if domain.op == "intersection":
+        if left is None or right is None:
+            return None
+        overlap = tuple((max(a, c), min(b, d)) for (a, b), (c, d) in zip(left, right))
+        return None if any(low >= high for low, high in overlap) else overlap
+    # difference: empty when the part taken away is the same domain or a box that holds it all
+    if left is None or domain.left == domain.right:
+        return None
+    if isinstance(domain.right, Box) and all(
+            c <= a and b <= d for (a, b), (c, d) in zip(left, domain.right.bounds)):
+        return None
+    return left
+
+
 @dataclass(frozen=True)
 class NamedDomain:
     name: str

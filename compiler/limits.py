@@ -21,3 +21,6 @@ MAX_EXACT_DIGITS = 1_000
 # from it (derivatives taken): the code generator prints about 20,000 nodes a second, and
 # lets that double at each step (let b = sin(a) + cos(a)) would grow without end.
 MAX_EXPRESSION_NODES = 20_000
+# Vertices of a polygon: the test that it is simple compares every pair of edges (about 1 s
+# for 10,000 vertices).
+MAX_POLYGON_VERTICES = 10_000
