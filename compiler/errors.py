@@ -55,20 +55,47 @@ class SpecError(Exception):
 
     def _format(self) -> str:
         where = self.filename or "<spec>"
+        reason = _shortened(self.reason)
         if self.span is None:
-            return f"{where}: error: {self.reason}"
-        head = f"{where}:{self.span.line}:{self.span.column}: error: {self.reason}"
+            return f"{where}: error: {reason}"
+        head = f"{where}:{self.span.line}:{self.span.column}: error: {reason}"
         if self.source is None:
             return head
         lines = self.source.split("\n")  # as the parser counts lines (not at \f or \r alone)
         if not 1 <= self.span.line <= len(lines):
             return head
         text = lines[self.span.line - 1].rstrip("\r").expandtabs(1)
-        width = 1
+        start, width = self.span.column - 1, 1
         if self.span.end_line == self.span.line and self.span.end_column:
             width = max(1, self.span.end_column - self.span.column)
-        caret = " " * (self.span.column - 1) + "^" * min(width, max(1, len(text) - self.span.column + 1))
-        return f"{head}\n    {text}\n    {caret}"
+        width = min(width, max(1, len(text) - start))
+        if len(text) > _LINE_SHOWN:
+            text, start, width = _window(text, start, width)
+        return f"{head}\n    {text}\n    {' ' * start}{'^' * width}"
+
+
+# A longer source line is shown as a window of this many characters around the spot, and a
+# longer reason (which may quote a long name) is cut in its middle.
+_LINE_SHOWN = 120
+_REASON_SHOWN = 400
+
+
+def _window(text: str, start: int, width: int) -> tuple[str, int, int]:
+    """About _LINE_SHOWN characters of ``text`` around the caret at ``start`` (``width``
+    long), with '...' where the line is cut: (shown text, caret start, caret width)."""
+    width = min(width, _LINE_SHOWN * 2 // 3)
+    left = max(0, min(start - _LINE_SHOWN // 3, len(text) - _LINE_SHOWN))
+    right = min(len(text), left + _LINE_SHOWN)
+    before = "..." if left > 0 else ""
+    after = "..." if right < len(text) else ""
+    return before + text[left:right] + after, start - left + len(before), width
+
+
+def _shortened(reason: str) -> str:
+    if len(reason) <= _REASON_SHOWN:
+        return reason
+    keep = _REASON_SHOWN // 2
+    return f"{reason[:keep]} ... {reason[-keep:]}"
 
 
 class FileError(SpecError):
