@@ -35,8 +35,12 @@ def doubling_lets(levels: int, step: str) -> str:
 
 
 def many_fields(n: int) -> str:
-    fields = "".join(f"field v{i}(x, y)\n" for i in range(n))
+    fields = "".join(f"field v{i}(x, y)\n" for i in range(n - 1))  # and u
     return HEAD + fields + "pde u = v0 in Omega\n"
+
+
+def many_statements(n: int, statement: str) -> str:
+    return HEAD + "".join(statement.format(i=i) + "\n" for i in range(n)) + "pde u = 0 in Omega\n"
 
 
 def product_of_intervals(n: int) -> str:
@@ -46,13 +50,13 @@ def product_of_intervals(n: int) -> str:
 
 
 def chained_conditions(n: int, joint: str) -> str:
-    condition = f" {joint} ".join("x > 0.1" for _ in range(n))
+    condition = f" {joint} ".join(f"x > {i / (2 * n)}" for i in range(n))
     return HEAD + f"pde u = 0 in Omega where {condition}\n"
 
 
-def polygon(n: int) -> str:
-    vertices = ", ".join(f"[{math.cos(2 * math.pi * k / n):.9f}, {math.sin(2 * math.pi * k / n):.9f}]"
-                         for k in range(n))
+def polygon(n: int, digits: int = 9) -> str:
+    vertices = ", ".join(f"[{math.cos(2 * math.pi * k / n):.{digits}f}, "
+                         f"{math.sin(2 * math.pi * k / n):.{digits}f}]" for k in range(n))
     return (f"domain Omega = polygon((x, y), [{vertices}])\nfield u(x, y)\n"
             "pde lap(u) = 1 in Omega\nbc u = 0 on boundary(Omega)\n")
 
@@ -72,12 +76,20 @@ CASES = {
     "12 doubling lets, sin+cos": lambda: doubling_lets(12, "sin({a}) + cos({a})"),
     "1,000 fields": lambda: many_fields(1_000),
     "10,000 fields": lambda: many_fields(10_000),
+    "999 equations": lambda: many_statements(998, "pde u = {i} in Omega"),
+    "10,000 equations": lambda: many_statements(10_000, "pde u = {i} in Omega"),
+    "10,000 params": lambda: many_statements(10_000, "param p{i} = {i}"),
+    "10,000 lets": lambda: many_statements(10_000, "let a{i} = x + {i}"),
+    "10,000 domains": lambda: many_statements(10_000, "domain D{i} = box(x in [0, 1], y in [0, 1])"),
     "100-D product of intervals": lambda: product_of_intervals(100),
     "500-D product of intervals": lambda: product_of_intervals(500),
+    "where of 500 ands": lambda: chained_conditions(500, "and"),
+    "where of 500 ors": lambda: chained_conditions(500, "or"),
     "where of 10,000 ands": lambda: chained_conditions(10_000, "and"),
     "where of 10,000 ors": lambda: chained_conditions(10_000, "or"),
     "polygon of 5,000 vertices": lambda: polygon(5_000),
-    "polygon of 50,000 vertices": lambda: polygon(50_000),
+    "polygon of 10,000 vertices": lambda: polygon(10_000, digits=5),
+    "polygon of 12,000 vertices": lambda: polygon(12_000, digits=5),
     "vector of 100,000 items": lambda: long_vector(100_000),
 }
 

@@ -16,13 +16,16 @@ from . import syntax as s
 from .errors import Span, SpecError, did_you_mean
 from .expressions import (MAX_DERIVATIVE_ORDER, RESERVED, Scope, Translator, check_size,
                           constant)
-from .limits import MAX_EXPRESSION_NODES, MAX_POLYGON_VERTICES
+from .limits import (MAX_COMPARISONS, MAX_EXPRESSION_NODES, MAX_FIELDS, MAX_POLYGON_VERTICES,
+                     MAX_TERMS)
 from .tables import read_table
 from .options import MAX_POINTS, integer, literal, model as read_model, options as read_options
 
 _BOUNDARY = "boundary"
 # The columns of a run's history.csv besides one per term label (runtime/train.py).
 _HISTORY_COLUMNS = ("step", "loss")
+# The statements that add terms to the loss.
+_TERM_STATEMENTS = (s.Equation, s.Minimize, s.DataDecl)
 # What SymPy gives for an undefined or infinite value (the derivative of 0^y, say).
 _UNDEFINED = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 
@@ -78,6 +81,10 @@ class _Analysis:
             self.lets[statement.name.id] = statement
             self.let_thunks[statement.name.id] = functools.partial(self.let_value,
                                                                    statement.name.id)
+        term_statements = [st for st in self.program.statements
+                           if isinstance(st, _TERM_STATEMENTS)]
+        if len(term_statements) > MAX_TERMS:  # refused before any is built
+            raise _too_many_terms(term_statements[MAX_TERMS].span)
         let_order = self.check_sizes()
         self.collect_coordinates()
         for statement in self.of_type(s.DomainDecl):
@@ -89,6 +96,9 @@ class _Analysis:
             self.params[statement.name.id] = ir.Param(statement.name.id, value, statement.span)
             self.param_symbols[statement.name.id] = sympy.Symbol(statement.name.id, real=True)
         for statement in self.of_type(s.FieldDecl):
+            if len(self.fields) == MAX_FIELDS:
+                raise SpecError(f"more than {MAX_FIELDS:,} fields: at most {MAX_FIELDS:,} are "
+                                f"supported in a program", statement.name.span)
             field = self.fields[statement.name.id] = self.field(statement, options.model)
             self.field_values[field.name] = sympy.Function(field.name)(
                 *(self.coords[c] for c in field.coords))
@@ -336,6 +346,10 @@ class _Analysis:
         return ir.Region(name, domain, on_boundary, predicate)
 
     def predicate(self, node: s.Predicate, domain: ir.Domain) -> sympy.Basic:
+        comparisons = sum(isinstance(n, s.Compare) for n in s.nodes(node))
+        if comparisons > MAX_COMPARISONS:  # SymPy's And and Or compare their terms pairwise
+            raise SpecError(f"a condition of {comparisons:,} comparisons: at most "
+                            f"{MAX_COMPARISONS:,} are supported after one 'where'", node.span)
         result = self._predicate(node, domain)
         if result is sympy.false:
             raise SpecError("this condition is never true", node.span)
@@ -374,7 +388,9 @@ class _Analysis:
                                 f"({', '.join(domain.coords)})", side.span)
         relation = {"==": sympy.Eq, "<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt,
                     ">=": sympy.Ge}[node.op]
-        return relation(left, right)
+        # SymPy decides a relation of numbers; with a coordinate its assumptions cannot, but
+        # asking them costs milliseconds.
+        return relation(left, right, evaluate=not (left - right).free_symbols)
 
     # --- terms ---
     def terms(self) -> tuple[ir.Term, ...]:
@@ -383,6 +399,8 @@ class _Analysis:
         labels: dict[str, Span] = {}
         for statement in self.program.statements:
             self.statement = statement
+            if len(terms) >= MAX_TERMS and isinstance(statement, _TERM_STATEMENTS):
+                raise _too_many_terms(statement.span)
             if isinstance(statement, s.Equation):
                 kind, label_node = statement.kind, statement.label
             elif isinstance(statement, s.Minimize):
@@ -747,6 +765,11 @@ def _why_empty(domain: ir.Combination) -> str:
             return (f"its two sides share no volume ({coord} spans [{a:g}, {b:g}] in one and "
                     f"[{c:g}, {d:g}] in the other)")
     return "its two sides share no volume"
+
+
+def _too_many_terms(span: Span) -> SpecError:
+    return SpecError(f"more than {MAX_TERMS:,} terms: at most {MAX_TERMS:,} are supported in "
+                     f"a program", span)
 
 
 def _has_no_volume(predicate: sympy.Basic) -> bool:

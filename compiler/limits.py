@@ -24,3 +24,10 @@ MAX_EXPRESSION_NODES = 20_000
 # Vertices of a polygon: the test that it is simple compares every pair of edges (about 1 s
 # for 10,000 vertices).
 MAX_POLYGON_VERTICES = 10_000
+# Fields of a program: each is a network and a SymPy function (10,000 took 4 s to check).
+MAX_FIELDS = 1_000
+# Terms of a program's loss (pde, bc, ic, minimize, data): each is a generated function
+# (10,000 took 25 s to check).
+MAX_TERMS = 1_000
+# Comparisons after one `where`: SymPy's And and Or compare their terms pairwise.
+MAX_COMPARISONS = 500

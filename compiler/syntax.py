@@ -250,20 +250,19 @@ _CHILD_FIELDS = {
 def expanded_size(node, let_sizes: dict[str, int]) -> int:
     """The number of nodes under ``node`` (itself included) with every name in ``let_sizes``
     counted as that many nodes: the size of the expression with those lets written out."""
-    total, stack = 0, [node]
+    return sum(let_sizes.get(current.id, 1) if isinstance(current, Name) else 1
+               for current in nodes(node))
+
+
+def nodes(node):
+    """``node`` and every node under it (in no particular order)."""
+    stack = [node]
     while stack:  # a loop, not recursion: a long chain a + b + ... is a deep tree
         current = stack.pop()
-        total += let_sizes.get(current.id, 1) if isinstance(current, Name) else 1
+        yield current
         stack.extend(children(current))
-    return total
 
 
 def names_used(node) -> set[str]:
     """The names that appear under ``node`` (functions called excluded)."""
-    found, stack = set(), [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Name):
-            found.add(current.id)
-        stack.extend(children(current))
-    return found
+    return {current.id for current in nodes(node) if isinstance(current, Name)}
