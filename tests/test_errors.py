@@ -95,6 +95,13 @@ NAMES = [
          "'u' is not a function"),
     case("function-without-call", HEAD + "pde u = sin in Omega", 3, 9,
          "'sin' is a function: write sin(...)"),
+    case("field-named-like-its-coordinate", "domain Q = interval(x in [0, 1])\nfield x(x)\n"
+         "pde x = 0 in Q", 2, 7, "the field 'x' has the name of a coordinate ('x' in the domain "
+         "on line 1): give the field another name"),
+    case("field-named-like-later-coordinate", "field y(x, y)\n" + HEAD + "pde y = 0 in Omega",
+         1, 7, "the field 'y' has the name of a coordinate ('y' in the domain on line 2)"),
+    case("let-named-like-coordinate", HEAD + "let x = 2\npde u = x in Omega", 3, 5,
+         "the let 'x' has the name of a coordinate"),
 ]
 
 DOMAINS = [
@@ -126,6 +133,25 @@ DOMAINS = [
          1, 12, "(did you mean 'box'?)"),
     case("bound-not-a-number", "domain Q = box(x in [0, 1], y in [0, x])\n" + FIELD, 1, 38,
          "expected a number (the upper bound)"),
+    case("disjoint-intersection",
+         "domain Q = box(x in [0, 1], y in [0, 1]) & box(x in [2, 3], y in [0, 1])\n" + FIELD,
+         1, 12, "this domain is empty: its two sides share no volume (x spans [0, 1] in one and "
+         "[2, 3] in the other)"),
+    case("intersection-of-touching-boxes",
+         "domain Q = box(x in [0, 1], y in [0, 1]) & box(x in [0, 1], y in [1, 2])\n" + FIELD,
+         1, 12, "this domain is empty: its two sides share no volume (y spans"),
+    case("empty-intersection-inside-union",
+         "domain A = ball((x, y), center=[0, 0], radius=1)\n"
+         "domain Q = A | (A & box(x in [3, 4], y in [0, 1]))\n" + FIELD, 2, 17,
+         "this domain is empty: its two sides share no volume (x spans [-1, 1]"),
+    case("difference-of-a-domain-and-itself",
+         "domain A = box(x in [0, 1], y in [0, 1])\ndomain Q = A - A\n" + FIELD, 2, 12,
+         "this domain is empty: the part taken away covers all of it"),
+    case("difference-by-a-covering-box",
+         "domain Q = ball((x, y), center=[0, 0], radius=1) - box(x in [-2, 2], y in [-1, 1])\n"
+         + FIELD, 1, 12, "this domain is empty: the part taken away covers all of it"),
+    case("empty-region-inline", HEAD + "pde u = 0 in Omega & box(x in [5, 6], y in [0, 2])",
+         3, 14, "this domain is empty"),
 ]
 
 REGIONS = [
@@ -146,6 +172,16 @@ REGIONS = [
          "this condition is never true"),
     case("field-in-condition", HEAD + "pde u = 0 in Omega where u > 0", 3, 26,
          "a condition may use coordinates only, not fields"),
+    case("interior-narrowed-by-equality", HEAD + "pde u = 0 in Omega where x == 0.5", 3, 26,
+         "an interior region narrowed by '==' has no volume"),
+    case("interior-equality-and-inequality",
+         HEAD + "pde u = 0 in Omega where y > 1 and x == 0.5", 3, 26,
+         "a condition with '==' belongs on a boundary, e.g. 'bc ... on boundary(D) where x == 0'"),
+    case("interior-equalities-either-way",
+         HEAD + "pde u = 0 in Omega where x == 0.25 or x == 0.75", 3, 26,
+         "an interior region narrowed by '==' has no volume"),
+    case("integral-interior-equality",
+         HEAD + "pde u = integral(u, Omega) in Omega where x == 1", 3, 43, "has no volume"),
 ]
 
 EXPRESSIONS = [
@@ -217,6 +253,11 @@ STATEMENTS = [
          "'weight' is given twice"),
     case("label-used-twice", HEAD + "pde a: u = 0 in Omega\nbc a: u = 0 on boundary(Omega)", 4, 4,
          "label 'a' is already used on line 3"),
+    case("label-loss", HEAD + "pde loss: u = 0 in Omega", 3, 5,
+         "label 'loss' is the name of a column of history.csv (step, loss, then one column per "
+         "term): choose another label"),
+    case("label-step", HEAD + "pde a: u = 0 in Omega\nbc step: u = 0 on boundary(Omega)", 4, 4,
+         "label 'step' is the name of a column of history.csv"),
     case("minimize-without-integral", HEAD + "minimize u^2", 3, 10,
          "minimize takes integrals, e.g. minimize integral(Dx(u)^2)"),
     case("minimize-integral-squared", HEAD + "minimize integral(u)^2", 3, 10,
@@ -368,3 +409,34 @@ def test_override_errors_name_the_override():
         compile_text(HEAD + "pde u = 0 in Omega\n", "case.pde", {"sampler": "sobl"})
     assert str(caught.value).startswith("--set sampler=sobl:1:")
     assert "did you mean 'sobol'" in str(caught.value)
+
+
+# --- long lines -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("before, after", [(0, 100), (100, 100), (100, 0)],
+                         ids=["near-start", "middle", "near-end"])
+def test_a_long_line_is_shown_as_a_window_with_the_caret_under_the_spot(before, after):
+    terms = lambda n: "".join(f"{i}*x + " for i in range(n))  # noqa: E731
+    line = f"pde u = {terms(before)}uu + {terms(after)}1 in Omega"
+    source = HEAD + line
+    with pytest.raises(SpecError) as caught:
+        compile_text(source, "case.pde")
+    text = str(caught.value)
+    head, shown, caret = text.splitlines()
+    column = line.index("uu") + 1
+    assert head == f"case.pde:3:{column}: error: unknown name 'uu' (did you mean 'u'?)"
+    assert len(shown) <= 4 + 126 and len(caret) <= 4 + 126
+    assert shown.startswith("    ...") == (before > 0)
+    assert shown.endswith("...") == (after > 0)
+    at = caret.index("^")
+    assert caret[at:] == "^^" and shown[at:at + 2] == "uu"
+    check_error(caught.value, source, "case.pde", 3, column, "unknown name 'uu'")
+
+
+def test_a_long_reason_is_cut_in_its_middle():
+    name = "w" * 2000
+    with pytest.raises(SpecError) as caught:
+        compile_text(HEAD + f"pde u = {name} in Omega", "case.pde")
+    head = str(caught.value).splitlines()[0]
+    assert len(head) < 500 and " ... " in head and head.startswith("case.pde:3:9: error: unknown")
+    assert caught.value.reason == f"unknown name '{name}'"  # the whole reason stays available
