@@ -449,14 +449,17 @@ def differentiate(expr: sympy.Expr, symbols: list[sympy.Symbol], node: s.Expr) -
 
 def tree_size(expr: sympy.Basic) -> int:
     """The number of nodes of ``expr`` as a tree, as printed (a shared subexpression counts
-    at each place), counted once per distinct subexpression."""
+    at each place), counted once per distinct subexpression. A field ``u(x, y, ...)`` is one
+    node: the generated code names it, not its arguments."""
     sizes: dict[sympy.Basic, int] = {}
     stack = [(expr, False)]
     while stack:
         current, ready = stack.pop()
         if current in sizes:
             continue
-        if ready:
+        if isinstance(current, AppliedUndef):
+            sizes[current] = 1
+        elif ready:
             sizes[current] = 1 + sum(sizes[a] for a in current.args)
         else:
             stack.append((current, True))
