@@ -351,9 +351,10 @@ def load_params(path: Path, like: Params) -> Params:
     the file is damaged or holds the parameters of another program."""
     stored = read_arrays(path, "parameter file")
     expected = {array_key(p) for p, _ in jax.tree_util.tree_leaves_with_path(like)}
-    if set(stored) - expected:
-        raise FileError(path, f"holds {len(set(stored) - expected)} arrays that this run's "
-                        "program has no parameter for; was it written by another program?")
+    unknown = len(set(stored) - expected)
+    if unknown:
+        raise FileError(path, f"holds {unknown} array{'s' if unknown > 1 else ''} that this "
+                        "run's program has no parameter for; was it written by another program?")
     return restore_arrays(stored, "", like, path)
 
 
