@@ -55,6 +55,7 @@ class _Analysis:
         self.lets: dict[str, s.Let] = {}
         self.derived: dict[str, ir.Derived] = {}  # lets of fields that an exact names
         self.let_values: dict[str, sympy.Expr] = {}
+        self.bounding_boxes: dict = {}  # of the domains built (ir.bounding_box's memory)
         # What names mean in expressions, kept up to date as declarations are read (a scope
         # per expression built anew would cost O(lets + fields) each time).
         self.field_values: dict[str, sympy.Expr] = {}
@@ -219,7 +220,7 @@ class _Analysis:
                                 f"({', '.join(right.coords)})", node.span)
             op = {"|": "union", "&": "intersection", "-": "difference"}[node.op]
             combined = ir.Combination(op, left, right)
-            if ir.bounding_box(combined) is None:
+            if ir.bounding_box(combined, self.bounding_boxes) is None:
                 raise SpecError(f"this domain is empty: {_why_empty(combined)}", node.span)
             return combined
         if isinstance(node, s.Call) and node.func.id in ("box", "interval"):

@@ -111,10 +111,23 @@ def describe(domain: Domain) -> str:
     return f"({describe(domain.left)} {symbol} {describe(domain.right)})"
 
 
-def bounding_box(domain: Domain) -> tuple[tuple[float, float], ...] | None:
+Bounds = tuple[tuple[float, float], ...]
+
+
+def bounding_box(domain: Domain, known: dict | None = None) -> Bounds | None:
     """``(low, high)`` per coordinate of a box that holds ``domain``, or None when the domain
     certainly has no volume. Exact for boxes and their intersections and products; for a
-    union, a difference or a curved shape it only bounds, so None only where that is sure."""
+    union, a difference or a curved shape it only bounds, so None only where that is sure.
+    ``known`` holds the domains already seen and their boxes (by id, the domain kept so that
+    its id is not reused), so that a chain A & B & ... costs one step per operation."""
+    if known is None:
+        known = {}
+    if id(domain) not in known:
+        known[id(domain)] = (domain, _bounding_box(domain, known))
+    return known[id(domain)][1]
+
+
+def _bounding_box(domain: Domain, known: dict) -> Bounds | None:
     if isinstance(domain, Box):
         return domain.bounds
     if isinstance(domain, Ball):
@@ -122,7 +135,7 @@ def bounding_box(domain: Domain) -> tuple[tuple[float, float], ...] | None:
     if isinstance(domain, Polygon):
         xs, ys = zip(*domain.vertices)
         return ((min(xs), max(xs)), (min(ys), max(ys)))
-    left, right = bounding_box(domain.left), bounding_box(domain.right)
+    left, right = bounding_box(domain.left, known), bounding_box(domain.right, known)
     if isinstance(domain, Product):
         return None if left is None or right is None else left + right
     if domain.op == "union":
