@@ -55,6 +55,8 @@ def _umask() -> int:
     return mask
 
 
+# Files being written are named .pinnc-NAME.XXXX.tmp until they are complete.
+_TEMPORARY = ".pinnc-"
 # A temporary file's private mode is widened to what the umask allows before it is renamed.
 _MODE = 0o666 & ~_umask()
 
@@ -79,7 +81,7 @@ def writing(directory) -> Iterator[Path]:
         raise FileError(directory, f"cannot lock the run folder: {_reason(error)}") from None
     try:
         if lock.lock_counter == 1:  # no write of this process is under way: leftovers are stale
-            for stale in directory.glob(".*.tmp"):
+            for stale in directory.glob(f"{_TEMPORARY}*.tmp"):
                 stale.unlink(missing_ok=True)
         yield directory
     finally:
@@ -95,7 +97,8 @@ def _make_folder(directory: Path) -> None:
     except OSError as error:
         raise FileError(directory, f"cannot create the run folder: {_reason(error)}") from None
     try:  # a read-only folder is refused here, before training, not at its first checkpoint
-        handle, name = tempfile.mkstemp(dir=directory, prefix=".write-test.", suffix=".tmp")
+        handle, name = tempfile.mkstemp(dir=directory, prefix=f"{_TEMPORARY}write-test.",
+                                        suffix=".tmp")
         os.close(handle)
         os.unlink(name)
     except OSError as error:
@@ -125,7 +128,7 @@ def write_atomically(path: Path, write: Callable[[Any], None], text: bool = Fals
     folder; the file written before, if any, is left as it was."""
     try:
         handle = tempfile.NamedTemporaryFile("w" if text else "wb", dir=path.parent,
-                                             prefix=f".{path.name}.", suffix=".tmp",
+                                             prefix=f"{_TEMPORARY}{path.name}.", suffix=".tmp",
                                              delete=False, **({"newline": ""} if text else {}))
     except OSError as error:
         raise _write_error(path, error) from None

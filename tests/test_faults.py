@@ -94,7 +94,7 @@ def test_a_killed_process_leaves_the_folder_unlocked_and_no_half_written_file(tm
     # a training killed (SIGKILL) while it holds the folder and writes a checkpoint
     code = ("import os, signal, sys\nfrom pinnc.runtime.runs import writing\n"
             "with writing(sys.argv[1]) as folder:\n"
-            "    (folder / '.checkpoint.npz.x1y2.tmp').write_bytes(b'half')\n"
+            "    (folder / '.pinnc-checkpoint.npz.x1y2.tmp').write_bytes(b'half')\n"
             "    os.kill(os.getpid(), signal.SIGKILL)\n")
     killed = subprocess.run([sys.executable, "-c", code, str(tmp_path)], timeout=120)
     assert killed.returncode == -signal.SIGKILL
