@@ -71,6 +71,7 @@ class SpecError(Exception):
         width = min(width, max(1, len(text) - start))
         if len(text) > _LINE_SHOWN:
             text, start, width = _window(text, start, width)
+        text, start, width = _printable(text, start, width)
         return f"{head}\n    {text}\n    {' ' * start}{'^' * width}"
 
 
@@ -78,6 +79,16 @@ class SpecError(Exception):
 # longer reason (which may quote a long name) is cut in its middle.
 _LINE_SHOWN = 120
 _REASON_SHOWN = 400
+
+
+def _printable(text: str, start: int, width: int) -> tuple[str, int, int]:
+    """The shown line with control characters (a NUL, a terminal's escape sequences) written as
+    escapes, so that a program's bytes never reach the terminal raw; the caret moves with them."""
+    def escaped(part: str) -> str:
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                       for c in part)
+    before, spot = escaped(text[:start]), escaped(text[start:start + width])
+    return before + spot + escaped(text[start + width:]), len(before), max(1, len(spot))
 
 
 def _window(text: str, start: int, width: int) -> tuple[str, int, int]:

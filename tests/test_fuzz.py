@@ -55,13 +55,21 @@ def check_message(error: SpecError, text: str, filename: str) -> None:
     assert error.column >= 1, message
     head, shown, caret = message.split("\n")
     line = lines[error.line - 1].rstrip("\r").expandtabs(1)
+    assert shown.isprintable(), message  # control characters are shown as escapes
     if len(line) <= 120:
-        assert shown == "    " + line, message
-        assert caret.startswith("    " + " " * (error.column - 1) + "^"), message
+        assert shown == "    " + escaped(line), message
+        at = len(escaped(line[:error.column - 1]))
+        assert caret.startswith("    " + " " * at + "^"), message
     else:  # a window of the line, the caret under the same character
-        assert shown[4:].removeprefix("...").removesuffix("...") in line, message
+        assert shown[4:].removeprefix("...").removesuffix("...") in escaped(line), message
         at = caret.index("^")
-        assert error.column > len(line) or shown[at] == line[error.column - 1], message
+        spot = line[error.column - 1] if error.column <= len(line) else ""
+        assert not spot.isprintable() or shown[at] == spot, message
+
+
+def escaped(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 @contextmanager

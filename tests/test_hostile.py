@@ -188,9 +188,19 @@ def test_a_csv_outside_the_programs_folder_is_read(tmp_path, capsys):
 def test_sampling_an_empty_region_names_the_terms_line(tmp_path, capsys):
     spec = tmp_path / "empty.pde"
     spec.write_text("domain A = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
-                    "bc u = 0 on boundary(A)\n"
-                    "pde lap(u) = 1 in A - A\n")
+                    "pde lap(u) = 1 in A\n"
+                    "bc u = 0 on boundary(A) where x == 0.5\n")
     status, out, err = run(["train", spec, "-o", tmp_path / "run", *TINY], capsys)
     assert status == 1
-    assert err.startswith(f"{spec}:4:1: error: cannot sample pde1's points: "), err
-    assert "is empty or too small to sample" in err
+    assert err.startswith(f"{spec}:4:1: error: cannot sample bc1's points: "), err
+
+
+def test_control_characters_of_a_program_never_reach_the_terminal(tmp_path, capsys):
+    spec = tmp_path / "escape.pde"
+    line = "pde  lap(u) = f            in Omega"
+    spec.write_text(POISSON.replace(line, line.replace("(u)", "(uu)") + " # \x1b]0;title\x07\x00"))
+    status, out, err = run(["check", spec], capsys)
+    assert status == 1 and "\x1b" not in err and "\x00" not in err
+    head, shown, caret = err.splitlines()
+    assert head.startswith(f"{spec}:5:10: error: unknown name 'uu'")
+    assert shown.endswith("# \\x1b]0;title\\x07\\x00") and caret == "    " + " " * 9 + "^^"
