@@ -228,7 +228,8 @@ def _eval(args) -> int:
         try:
             args.output.write_text(out.getvalue())
         except OSError as error:
-            raise FileError(args.output, f"cannot write: {str(error.strerror or error).lower()}") from None
+            reason = str(error.strerror or error).lower()
+            raise FileError(args.output, f"cannot write: {reason}") from None
     else:
         sys.stdout.write(out.getvalue())
     return 0

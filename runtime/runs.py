@@ -159,7 +159,7 @@ def save_run(result: TrainResult, directory) -> Path:
         save_params(directory / "params.npz", result.params)
         _write_history(directory / "history.csv", result.history)
         _write_text(directory / "metrics.json",
-                      json.dumps(_strict(result.metrics), indent=2, allow_nan=False) + "\n")
+                    json.dumps(_strict(result.metrics), indent=2, allow_nan=False) + "\n")
         try:
             write_plots(result, directory)
         except OSError as error:
@@ -181,7 +181,8 @@ def array_key(path) -> str:
 
 
 def save_params(path: Path, params: Params) -> None:
-    arrays = {array_key(p): np.asarray(leaf) for p, leaf in jax.tree_util.tree_leaves_with_path(params)}
+    arrays = {array_key(p): np.asarray(leaf)
+              for p, leaf in jax.tree_util.tree_leaves_with_path(params)}
     write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
 

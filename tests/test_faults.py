@@ -203,7 +203,8 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_ends_with_a_message(
 
 # --- a residual that turns NaN ---
 
-@pytest.mark.parametrize("residual, k, steps", [("sqrt(k)", 0.05, (1, 100)), ("log(k)", -1, (0, 1))])
+@pytest.mark.parametrize("residual, k, steps", [("sqrt(k)", 0.05, (1, 100)),
+                                                ("log(k)", -1, (0, 1))])
 def test_a_nan_residual_ends_diverged_with_the_last_finite_params(tmp_path, capsys, residual,
                                                                   k, steps):
     spec = tmp_path / "nan.pde"
