@@ -22,6 +22,9 @@ from .tables import read_table
 from .options import MAX_POINTS, integer, literal, model as read_model, options as read_options
 
 _BOUNDARY = "boundary"
+# Names that are never called may be D: the derivative is always called, D(u, x), so a use of D
+# without arguments is the domain, let or param. A field may not: its values are called.
+_MAY_BE_D = ("domain", "let", "param")
 # The columns of a run's history.csv besides one per term label (runtime/train.py).
 _HISTORY_COLUMNS = ("step", "loss")
 # The statements that add terms to the loss.
@@ -122,8 +125,10 @@ class _Analysis:
 
     # --- names ---
     def declare(self, name: s.Name, kind: str) -> None:
-        if name.id in RESERVED:
-            raise SpecError(f"'{name.id}' is a built-in name and cannot be redefined", name.span)
+        if name.id in RESERVED and not (name.id == "D" and kind in _MAY_BE_D):
+            raise SpecError(f"'{name.id}' is a built-in name and cannot be redefined"
+                            + (f" as a {kind} (a domain, let or param may be called D)"
+                               if name.id == "D" else ""), name.span)
         if name.id in self.declared:
             earlier, span = self.declared[name.id]
             raise SpecError(f"'{name.id}' is already declared as a {earlier} on line {span.line}",
@@ -404,11 +409,11 @@ class _Analysis:
                 raise _too_many_terms(statement.span)
             if isinstance(statement, s.Equation):
                 kind, label_node = statement.kind, statement.label
-            elif isinstance(statement, s.Minimize):
-                kind, label_node = "minimize", None
-            elif isinstance(statement, s.DataDecl):
-                counters["data"] = counters.get("data", 0) + 1
-                for term in self.data_terms(statement, f"data{counters['data']}"):
+            elif isinstance(statement, (s.Minimize, s.DataDecl)):
+                kind = "minimize" if isinstance(statement, s.Minimize) else "data"
+                counters[kind] = counters.get(kind, 0) + 1
+                build = self.minimize if kind == "minimize" else self.data_terms
+                for term in build(statement, f"{kind}{counters[kind]}"):
                     if term.label in labels:
                         raise SpecError(f"label '{term.label}' is already used on line "
                                         f"{labels[term.label].line}", statement.span)
@@ -428,8 +433,7 @@ class _Analysis:
                 raise SpecError(f"label '{label}' is already used on line {labels[label].line}",
                                 span)
             labels[label] = span
-            build = self.equation if kind != "minimize" else self.minimize
-            terms.append(build(statement, label))
+            terms.append(self.equation(statement, label))
         return tuple(terms)
 
     def term_options(self, keywords: tuple[s.Keyword, ...]) -> tuple[float, int | None]:
@@ -489,7 +493,9 @@ class _Analysis:
                                                integral=None, where="inside an integral"))
         return inner.scalar(node.args[0]), self.integral_region(node)
 
-    def minimize(self, statement: s.Minimize, label: str) -> ir.Term:
+    def minimize(self, statement: s.Minimize, label: str) -> list[ir.Term]:
+        """A functional: a sum of integrals with constant factors. One term per region its
+        integrals are over (an energy and its boundary penalty: two), each on its own points."""
         integrals: list[tuple[sympy.Symbol, sympy.Expr, ir.Region, Span]] = []
 
         def integral(node: s.Call, translator: Translator) -> sympy.Expr:
@@ -511,17 +517,17 @@ class _Analysis:
                 or any(c.free_symbols for c in poly.coeffs())):
             raise SpecError("minimize takes a sum of integrals with constant factors, e.g. "
                             "integral(a) - 2*integral(b)", statement.expr.span)
-        region = integrals[0][2]
-        integrand = sympy.Integer(0)
-        for placeholder, part, part_region, span in integrals:
-            if part_region != region:
-                raise SpecError("integrals of one minimize over different regions are not "
-                                "implemented yet: write one minimize per region", span)
-            integrand += poly.coeff_monomial(placeholder) * part
-        self.check_term(integrand, region, statement.span)
+        parts: dict[ir.Region, sympy.Expr] = {}  # one sum of integrands per region
+        for placeholder, part, region, _ in integrals:
+            parts[region] = parts.get(region, sympy.Integer(0)) + poly.coeff_monomial(placeholder) * part
         weight, points = self.term_options(statement.options)
-        return ir.Term(label, "minimize", integrand, region, weight, points,
-                       _text(self.program, statement.span), statement.span)
+        text = _text(self.program, statement.span)
+        terms = []
+        for name, (region, integrand) in zip(_part_labels(label, list(parts)), parts.items()):
+            self.check_term(integrand, region, statement.span)
+            terms.append(ir.Term(name, "minimize", integrand, region, weight, points, text,
+                                 statement.span))
+        return terms
 
     def data_terms(self, statement: s.DataDecl, label: str) -> list[ir.Term]:
         """One term per field column of the CSV: that field's misfit at the measured points."""
@@ -832,6 +838,17 @@ def _properly_cross(p1, p2, q1, q2) -> np.ndarray:
                 - (a[:, 1] - o[:, 1]) * (b[:, 0] - o[:, 0]))
     return ((cross(q1, q2, p1) * cross(q1, q2, p2) < 0)
             & (cross(p1, p2, q1) * cross(p1, p2, q2) < 0))
+
+
+def _part_labels(label: str, regions: list[ir.Region]) -> list[str]:
+    """Labels of a minimize's parts: its own label for one region, else the label and each
+    region (``minimize1_Omega``, ``minimize1_boundary_Omega``), numbered where that is not unique."""
+    if len(regions) == 1:
+        return [label]
+    names = [f"{label}_{'boundary_' if r.on_boundary else ''}{r.domain_name}" for r in regions]
+    if len(set(names)) < len(names) or not all(r.domain_name for r in regions):
+        return [f"{label}_{k}" for k in range(1, len(regions) + 1)]
+    return names
 
 
 def _relative_path(spec: str, name: str) -> Path:

@@ -174,3 +174,24 @@ def test_default_optimizer_depends_on_the_terms():
     assert [ph.name for ph in variational.options.optimizer] == ["adam", "lbfgs"]
     chosen = problem(HEADER + "pde lap(u) = 1 in Omega\nset optimizer = lbfgs(steps=7)\n")
     assert [(ph.name, ph.steps) for ph in chosen.options.optimizer] == [("lbfgs", 7)]
+
+
+def test_a_let_param_or_domain_may_be_named_D_and_D_called_is_the_derivative():
+    result = problem("let D = 2\nparam k = 1\ndomain Q = interval(x in [0, 1])\n"
+                           "field u(x)\npde D*D(u, x) = k*D in Q\n")
+    (term,) = result.terms
+    x = sympy.Symbol("x", real=True)
+    assert term.residual == 2 * sympy.Derivative(sympy.Function("u")(x), x) - 2 * sympy.Symbol("k", real=True)
+
+
+def test_a_minimize_over_several_regions_is_one_term_per_region():
+    result = problem("domain Omega = box(x in [0, 1], y in [0, 1])\nfield u(x, y)\n"
+                           "minimize integral(u^2) + 3*integral(u, boundary(Omega)) "
+                           "- integral(Dx(u), Omega)\n")
+    labels = {t.label: t.region.on_boundary for t in result.terms}
+    assert labels == {"minimize1_Omega": False, "minimize1_boundary_Omega": True}
+    inside, boundary = result.terms
+    x, y = sympy.symbols("x y", real=True)
+    u = sympy.Function("u")(x, y)
+    assert sympy.simplify(inside.residual - (u**2 - sympy.Derivative(u, x))) == 0
+    assert sympy.simplify(boundary.residual - 3 * u) == 0

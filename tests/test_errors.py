@@ -80,8 +80,11 @@ NAMES = [
          "'exp' is a built-in name"),
     case("shadow-operator", "domain Q = interval(x in [0, 1])\nfield lap(x)\npde lap = 0 in Q", 2, 7,
          "'lap' is a built-in name"),
-    case("shadow-derivative-operator", "domain D = interval(x in [0, 1])\nfield u(x)\npde u = 0 in D",
-         1, 8, "'D' is a built-in name and cannot be redefined"),
+    case("field-named-D", "domain Q = interval(x in [0, 1])\nfield D(x)\npde D = 0 in Q", 2, 7,
+         "'D' is a built-in name and cannot be redefined as a field (a domain, let or param "
+         "may be called D)"),
+    case("coordinate-named-D", "domain Q = interval(D in [0, 1])\nfield u(D)\npde u = 0 in Q",
+         1, 21, "'D' is a built-in name and cannot be redefined as a coordinate"),
     case("shadow-keyword", HEAD + "field in(x, y)", 3, 7, "'in' is a reserved word"),
     case("declared-twice", HEAD + "domain Omega = box(x in [0, 2])\npde u = 0 in Omega", 3, 8,
          "'Omega' is already declared as a domain on line 1"),

@@ -47,3 +47,33 @@ def test_small_versions_train_with_engd(name, bound, points, steps):
     assert result.metrics["status"] == "ok"
     for field, errors in result.metrics["fields"].items():
         assert errors["rel_l2"] < bound, (field, errors)
+
+
+def test_deep_ritz_energy_with_its_boundary_penalty_in_one_minimize():
+    """One functional over two regions trains as one term per region, each on its own points;
+    without the boundary part the energy has no minimum, so the error bound tests both."""
+    problem = pinnc.compile_file(EXAMPLES / "deep_ritz.pde", points=256, boundary_points=128,
+                                 optimizer="engd(steps=60)")
+    regions = {t.label: (t.region.on_boundary, problem.options.points_in(t.region, t.points))
+               for t in problem.ir.terms}
+    assert regions == {"minimize1_Omega": (False, 256), "minimize1_boundary_Omega": (True, 128)}
+    result = problem.train(progress=False)
+    assert result.metrics["status"] == "ok"
+    assert result.metrics["fields"]["u"]["rel_l2"] < 5e-2
+
+
+DISK_NAMED_D = """\
+domain D = ball((x, y), center=[0, 0], radius=1)
+field u(x, y)
+pde D(u, x, x) + D(u, y, y) = -4      in D
+bc  u = 0                             on boundary(D)
+exact u = 1 - x^2 - y^2
+"""
+
+
+def test_a_domain_named_D_beside_the_derivative_D():
+    problem = pinnc.compile_source(DISK_NAMED_D, name="disk", points=300, boundary_points=120,
+                                   model=SMALL, optimizer="engd(steps=40)")
+    assert [t.region.domain_name for t in problem.ir.terms] == ["D", "D"]
+    result = problem.train(progress=False)
+    assert result.metrics["fields"]["u"]["rel_l2"] < 2e-2
