@@ -17,10 +17,6 @@ from .compiler.errors import FileError, SpecError
 from .compiler.pipeline import Compiled, compile_text, parse_assignment, read_source
 
 
-class InputError(Exception):
-    """A problem with a file or value the user gave, other than the program's text."""
-
-
 class UsageError(Exception):
     """Arguments that do not go together (exit status 2, like argparse's own)."""
 
@@ -31,8 +27,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args) or 0
     except SpecError as error:
         print(str(error), file=sys.stderr)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
     except UsageError as error:
         print(f"pinnc {args.command}: error: {error}", file=sys.stderr)
         return 2
