@@ -8,9 +8,8 @@ MAX_DATA_BYTES = 64 << 20
 
 # Bracket nesting, refused before any recursive stage sees it.
 MAX_NESTING = 100
-# Tokens (names, numbers, symbols) of one statement and of a program: the parser takes about
-# 20 us a token, so these bound parsing to about 2 s and 4 s. A polygon of the most vertices
-# allowed below is about 80,000 tokens.
+# Tokens (names, numbers, symbols) of one statement and of a program: they bound the parser's
+# time (about 2 s and 4 s); a polygon of the most vertices allowed below fits in a statement.
 MAX_STATEMENT_TOKENS = 100_000
 MAX_PROGRAM_TOKENS = 200_000
 # Digits of an exact number (numerator or denominator) that arithmetic on constants keeps;
@@ -18,16 +17,14 @@ MAX_PROGRAM_TOKENS = 200_000
 # (a sum of 1/p over many primes) and beyond Python's printing of integers (4,300 digits).
 MAX_EXACT_DIGITS = 1_000
 # Nodes of one expression with the lets it uses written out, and of a SymPy expression built
-# from it (derivatives taken): the code generator prints about 20,000 nodes a second, and
-# lets that double at each step (let b = sin(a) + cos(a)) would grow without end.
+# from it (derivatives taken): lets that double at each step (let b = sin(a) + cos(a)) would
+# otherwise grow without end, and code generation is linear in this count.
 MAX_EXPRESSION_NODES = 20_000
-# Vertices of a polygon: the test that it is simple compares every pair of edges (10,000
-# vertices: 0.2 s for a circle, 1.7 s for a star whose edges' bounding boxes all meet).
+# Vertices of a polygon: the test that it is simple compares every pair of edges.
 MAX_POLYGON_VERTICES = 10_000
-# Fields of a program: each is a network and a SymPy function (10,000 took 4 s to check).
+# Fields of a program: each is a network and a SymPy function.
 MAX_FIELDS = 1_000
-# Terms of a program's loss (pde, bc, ic, minimize, data): each is a generated function
-# (10,000 took 25 s to check).
+# Terms of a program's loss (pde, bc, ic, minimize, data): each is a generated function.
 MAX_TERMS = 1_000
 # Comparisons after one `where`: SymPy's And and Or compare their terms pairwise.
 MAX_COMPARISONS = 500
