@@ -15,6 +15,7 @@ from typing import Union
 
 import numpy as np
 import sympy
+from sympy.core.function import AppliedUndef
 
 from .errors import Span
 
@@ -421,6 +422,25 @@ class Problem:
         """The applied SymPy function that stands for field ``name`` in residuals."""
         f = self.field_named(name)
         return sympy.Function(name)(*sympy.symbols(f.coords, real=True))
+
+    def report_domain(self, name: str) -> Domain:
+        """The domain on which field (or derived quantity) ``name`` is reported (errors, plots):
+        that of the first interior term (`pde`, `minimize ... in D`) that contains it, else of
+        the first interior term over its coordinates, else the first declared domain with them.
+
+        Not simply the first declared domain: in ``domain L = Square - Hole`` the equations
+        hold in L, and Square is only a building block."""
+        f = self.reported(name)
+        wanted = set(f.coords)
+        interior = [t for t in self.terms if t.region is not None
+                    and not t.region.on_boundary and wanted <= set(t.region.coords)]
+        names = ({a.func.__name__ for a in f.expr.atoms(AppliedUndef)}
+                 if isinstance(f, Derived) else {f.name})
+        uses = [t for t in interior
+                if any(a.func.__name__ in names for a in t.residual.atoms(AppliedUndef))]
+        for term in uses + interior:
+            return term.region.domain
+        return next(d.domain for d in self.domains if wanted <= set(d.domain.coords))
 
 
 def coordinate_symbols(coords: tuple[str, ...]) -> tuple[sympy.Symbol, ...]:

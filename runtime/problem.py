@@ -15,7 +15,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
-from sympy.core.function import AppliedUndef
 
 from ..compiler import ir
 from ..compiler.errors import SpecError
@@ -210,7 +209,7 @@ class Problem:
         """Raise `SpecError` unless every term is one Gauss–Newton takes: a mean square, or a
         minimize term whose integrand holds no integral of its own."""
         for term in self.ir.terms:
-            if term.kind == "minimize" and term.label not in self.module.FEATURES:
+            if term.kind == "minimize" and term.integrals:
                 raise SpecError("engd(...) takes minimize terms whose integrand holds no "
                                 f"integral; '{term.label}' holds one: train it with adam or lbfgs",
                                 term.span, source=self.text, filename=self.filename)
@@ -284,23 +283,8 @@ class Problem:
         return None if function is None else jax.jit(jax.vmap(function))
 
     def field_domain(self, name: str) -> ir.Domain:
-        """The domain on which field ``name`` is reported (errors, plots): that of the first
-        interior term (`pde`, `minimize ... in D`) that contains the field, else of the first
-        interior term over its coordinates, else the first declared domain with them.
-
-        Not simply the first declared domain: in ``domain L = Square - Hole`` the equations
-        hold in L, and Square is only a building block."""
-        f = self.ir.reported(name)
-        wanted = set(f.coords)
-        interior = [t for t in self.ir.terms if t.region is not None
-                    and not t.region.on_boundary and wanted <= set(t.region.coords)]
-        names = ({a.func.__name__ for a in f.expr.atoms(AppliedUndef)}
-                 if isinstance(f, ir.Derived) else {f.name})
-        uses = [t for t in interior
-                if any(a.func.__name__ in names for a in t.residual.atoms(AppliedUndef))]
-        for term in uses + interior:
-            return term.region.domain
-        return next(d.domain for d in self.ir.domains if wanted <= set(d.domain.coords))
+        """The domain on which field ``name`` is reported (`ir.Problem.report_domain`)."""
+        return self.ir.report_domain(name)
 
     def train(self, *, progress: bool = True, **overrides):
         """Train with the program's options (and ``overrides``, as `set` takes them); returns
