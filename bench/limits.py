@@ -123,8 +123,8 @@ def main(selected: list[str]) -> None:
             path = Path(folder) / "case.pde"
             path.write_text(make())
             check_seconds, outcome = run("check", path)
-            compile_seconds, _ = run("compile", path) if outcome == "ok" else (math.nan, "")
-            print(f"| {name} | {check_seconds:.1f} | {compile_seconds:.1f} | {outcome} |",
+            compiled = f"{run('compile', path)[0]:.1f}" if outcome == "ok" else "–"
+            print(f"| {name} | {check_seconds:.1f} | {compiled} | {outcome} |",
                   flush=True)
 
 
