@@ -34,6 +34,8 @@ OPERATORS = ("D", "grad", "div", "lap", "dot", "norm", "integral", "dn")
 KEYWORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data", "exact",
             "set", "in", "on", "where", "with", "then", "and", "or", "not", "from", "boundary")
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(OPERATORS) | frozenset(KEYWORDS)
+# What SymPy gives for an undefined or infinite value (the derivative of 0^y, say).
+UNDEFINED = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 
 # Exponents beyond this make numbers no float can hold; refuse them before building them.
 _MAX_EXPONENT = 400

@@ -1,4 +1,5 @@
-"""`set` statements (and their overrides from the command line or the API) -> `ir.Options`.
+"""`set` statements (and their overrides from the command line or the API) -> `ir.Options`;
+a field's model and a term's ``with weight=..., points=...``.
 
 Each option has one reader that checks its value and says what was expected, at the value's
 place in the file. Overrides are written as `set` statements too (``--set points=4000`` is
@@ -86,6 +87,27 @@ def _keywords(call: s.Call, allowed: Iterable[str]) -> dict[str, s.Keyword]:
     return found
 
 
+def term_options(keywords: tuple[s.Keyword, ...]) -> tuple[float, int | None]:
+    """A term's ``with weight=W, points=N`` -> (weight, points); points None where not given."""
+    weight, points, seen = 1.0, None, set()
+    for keyword in keywords:
+        name = keyword.name.id
+        if name in seen:
+            raise SpecError(f"'{name}' is given twice", keyword.name.span)
+        seen.add(name)
+        if name == "weight":
+            weight = literal(keyword.value)
+            if weight < 0:
+                raise SpecError("weight must not be negative", keyword.value.span)
+        elif name == "points":
+            points = integer(keyword.value, "points", maximum=MAX_POINTS)
+        else:
+            raise SpecError(f"unknown term option '{name}'"
+                            f"{did_you_mean(name, ('weight', 'points'))}; use weight=... or "
+                            f"points=...", keyword.name.span)
+    return weight, points
+
+
 def model(node: s.Expr) -> ir.Model:
     """``mlp(hidden=[64, 64], activation=tanh, output=identity)`` -> `ir.Model`."""
     if not isinstance(node, s.Call) or node.func.id != "mlp":
@@ -121,7 +143,8 @@ def phase(node: s.Expr) -> ir.Phase:
         raise SpecError(f"optimizer '{name}' is not implemented yet", node.span)
     defaults = OPTIMIZERS[name]
     keywords = _keywords(node, defaults) if isinstance(node, s.Call) else {}
-    steps = (integer(keywords["steps"].value, "steps", minimum=0, maximum=MAX_STEPS) if "steps" in keywords
+    steps = (integer(keywords["steps"].value, "steps", minimum=0, maximum=MAX_STEPS)
+             if "steps" in keywords
              else int(defaults["steps"]))
     settings = []
     for key, default in defaults.items():
@@ -162,7 +185,8 @@ def weighting(node: s.Expr) -> ir.Weighting | None:
     default = ir.Weighting()
     every = (integer(keywords["every"].value, "every", maximum=MAX_STEPS) if "every" in keywords
              else default.every)
-    smoothing = literal(keywords["smoothing"].value) if "smoothing" in keywords else default.smoothing
+    smoothing = (literal(keywords["smoothing"].value) if "smoothing" in keywords
+                 else default.smoothing)
     if not 0 <= smoothing < 1:
         raise SpecError(f"smoothing must be in [0, 1), got {smoothing:g}",
                         keywords["smoothing"].value.span)

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping
 
 from . import codegen, derivatives, ir
 from . import syntax as s
 from .analyze import analyze
-from .errors import Span, SpecError
-from .files import UnreadableFile, read_regular_file, shown_path as _shown
+from .errors import SpecError
 from .limits import MAX_SOURCE_BYTES
 from .options import options as read_options
 from .parse import parse
+from .sources import read_source  # re-exported: the CLI and the API read programs from here
+
+__all__ = ["Compiled", "compile_text", "override_statements", "parse_assignment", "read_source"]
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,6 @@ def compile_text(text: str, filename: str = "<spec>",
         raise SpecError("expression nested too deeply to generate code").located(
             text, filename) from None
     return Compiled(problem, plan, source)
-
-
-def read_source(path: str | Path) -> str:
-    """A program's text, read as UTF-8 (a leading byte-order mark dropped). A file that is no
-    regular file, is larger than `limits.MAX_SOURCE_BYTES` or is not UTF-8 is a `SpecError`,
-    at the first byte that does not decode where there is one."""
-    try:
-        data = read_regular_file(path, MAX_SOURCE_BYTES)
-    except UnreadableFile as error:
-        raise SpecError(f"cannot read the program: {error}", filename=_shown(path)) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        before = data[:error.start]
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        raise SpecError(f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be "
-                        f"decoded (save it as UTF-8)", Span(line, column),
-                        filename=_shown(path)) from None
 
 
 def override_statements(overrides: Mapping[str, object]) -> list[s.SetOption]:

@@ -14,7 +14,7 @@ import pytest
 
 from pinnc import SpecError, compile_source
 from pinnc.cli import main
-from pinnc.compiler import tables
+from pinnc.compiler import pipeline, sources
 from pinnc.compiler.pipeline import compile_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,15 +91,15 @@ def test_a_program_that_is_no_regular_file_is_refused(kind, tmp_path, capsys):
 
 
 def test_a_program_over_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
-    from pinnc.compiler import files, pipeline
-    monkeypatch.setattr(pipeline, "MAX_SOURCE_BYTES", 100)
+    monkeypatch.setattr(sources, "MAX_SOURCE_BYTES", 100)  # a file read
+    monkeypatch.setattr(pipeline, "MAX_SOURCE_BYTES", 100)  # a text given
     spec = tmp_path / "big.pde"
     spec.write_text(POISSON)
     status, out, err = run(["check", spec], capsys)
     assert status == 1 and "more than the limit of 100 bytes" in err, err
     with pytest.raises(SpecError, match="more than the limit of 100"):
         compile_text(POISSON, "big.pde")
-    assert files.read_regular_file(spec, 10_000) == POISSON.encode()
+    assert sources.read_regular_file(spec, 10_000) == POISSON.encode()
 
 
 # --- files a program names ------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def test_a_csv_with_a_byte_order_mark_is_read(tmp_path, capsys):
 
 
 def test_a_csv_over_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(tables, "MAX_DATA_BYTES", 1 << 10)
+    monkeypatch.setattr(sources, "MAX_DATA_BYTES", 1 << 10)
     (tmp_path / "obs.csv").write_text("x,t,u\n" + "0.5,0.5,1.0\n" * 200)
     status, out, err = run(["check", spec_naming(tmp_path, "obs.csv")], capsys)
     assert status == 1 and "more than the limit of 1 KiB" in err, err

@@ -6,8 +6,8 @@ import pytest
 import sympy
 
 from pinnc import SpecError
-from pinnc.compiler import analyze as analyze_module
 from pinnc.compiler import limits
+from pinnc.compiler.analyze import domains
 from pinnc.compiler import parse as parse_module
 from pinnc.compiler.pipeline import compile_text
 
@@ -195,7 +195,7 @@ def test_a_crossing_among_thousands_of_edges_is_found():
 
 
 def test_a_polygon_past_the_vertex_limit_is_refused_at_its_vertices(monkeypatch):
-    monkeypatch.setattr(analyze_module, "MAX_POLYGON_VERTICES", 100)
+    monkeypatch.setattr(domains, "MAX_POLYGON_VERTICES", 100)
     error = refused(polygon_program(circle(101)))
     assert (error.line, error.column) == (1, 32)
     assert error.reason == "a polygon of 101 vertices: at most 100 are supported"
