@@ -10,8 +10,8 @@ the first chain that yields it, so each distinct partial is computed once per te
 share their points (`ir.Problem.point_sets`) get one merged plan besides their own (a
 `SharedPlan`), which the loss uses: a partial two equations need is computed once for both.
 
-Strategies, chosen per term and field by the cost rule below (measured by
-``bench/derivatives.py``; the unit is one evaluation of the network's forward pass):
+Strategies, chosen per term and field by the cost rule below, in units of one evaluation of
+the network's forward pass (``bench/derivatives.py`` measures each against the others):
 
 - nested JVPs, as above: a chain of k directions costs about 2**k units, whatever it yields;
 - the forward Laplacian: where a residual sums the pure second derivatives of one field over
@@ -21,19 +21,15 @@ Strategies, chosen per term and field by the cost rule below (measured by
   about 2 + n units against 4n for n chains (x_i, x_i). Up to `MAX_TAYLOR_LAPLACIAN_COORDS`
   coordinates the pass is a collapsed Taylor pass of order 2 along the axes (below), at each
   point; beyond, one pass over the whole batch of points whose tangents hold the directions
-  on an axis (`runtime/laplacian.py`), where a term's residuals are computed over its batch
-  (at a single point, `folx`). Measured on 4-layer tanh MLPs, loss and parameter gradient, in
-  alternation: 0.27-0.59x nested chains from 2-D to 20-D, 0.46-0.55x in 50-D and
-  0.39-0.54x in 100-D (0.62-0.85x with folx under the vmap over points);
-- Taylor mode (`runtime/taylor.py`): a derivative of order k >= 2 along one coordinate, with
+  on an axis (`runtime/kernels/laplacian.py`), where a term's residuals are computed over its batch
+  (at a single point, `folx`);
+- Taylor mode (`runtime/kernels/taylor.py`): a derivative of order k >= 2 along one coordinate, with
   every lower order along it, from one pass that carries truncated Taylor series through the
   network (weights carry none, so each order costs one matrix product per layer) instead of
   a chain of k nested JVPs. A mixed partial where a coordinate repeats (``Dxxy``,
   ``Dxxyy``) is such a pass along the most repeated one inside JVPs along the others: the
-  same partials as the chain. Measured on 4-layer tanh MLPs, loss and parameter gradient, in
-  alternation: ``Dxxy`` 0.67-0.72x the chain (x, x, y), ``Dxxyy`` 0.76-0.86x the chain
-  (x, x, y, y); Burgers' ``Dxx`` 0.58-0.66x nested chains;
-- collapsed Taylor mode (`runtime/taylor.py`, `collapsed_derivative`): where a residual sums
+  same partials as the chain;
+- collapsed Taylor mode (`runtime/kernels/taylor.py`, `collapsed_derivative`): where a residual sums
   partials of one field of one order k >= 3 with constant coefficients over two or more
   coordinates (``Dxxxx(u) + 2*Dxxyy(u) + Dyyyy(u)``), the sum can be a `Combination` node:
   the sum over m directions of weighted k-th directional derivatives (a Waring decomposition
@@ -43,11 +39,9 @@ Strategies, chosen per term and field by the cost rule below (measured by
   order k: 2 + m (k - 1) series, each costing about `COLLAPSED_UNIT` times a tangent of a
   chain. The passes it replaces cost, per partial, the distinct values of its chain,
   prod(count_i + 1) (XLA computes a chain (x, x, y, y) as 9 values, not 16: equal tangents
-  are computed once; a Taylor pass of order k, k + 1). The 2-D biharmonic takes m = 3 (0,
-  60, 120 degrees; 11 against 19): 0.4x nested JVPs; the 3-D biharmonic 9 directions (29
-  against 42): 0.69x the Taylor passes and chains; ``Dxxxx + Dyyyy`` 2 (8 against 10):
-  0.85x the two Taylor passes. A single mixed partial stays with its chain (``Dxxyy``: 9
-  values against 2 + 3 x 3 series);
+  are computed once; a Taylor pass of order k, k + 1). It is taken where it costs less: the
+  2-D biharmonic (m = 3, 11 against 19), not a single mixed partial (``Dxxyy``: 9 values
+  against 2 + 3 x 3 series);
 - one JVP for a derivative along a vector (`Directional`).
 """
 from __future__ import annotations
@@ -66,14 +60,12 @@ from .expressions import Directional
 
 MultiIndex = tuple[str, ...]
 
-# The cost rule's threshold: a sum of pure second derivatives over at least this many
-# coordinates is taken by the forward Laplacian (it is cheaper from 2 on; see the docstring).
+# A sum of pure second derivatives over at least this many coordinates is taken by the forward
+# Laplacian: 2 + n units against 4n for the chains, so from 2 on.
 MIN_LAPLACIAN_COORDS = 2
-# A Laplacian over at most this many coordinates is computed as a collapsed Taylor pass of order
-# 2 along the axes, over more by the pass over the batch (4x64 tanh MLP, float32, loss and
-# gradient, in alternation: the Taylor pass is 0.57x its time in 2-D, 0.88x in 20-D and 1.0x in
-# 32-D; in 50-D the pass over the batch is 0.67x folx's time, and the Taylor pass was 0.93x
-# folx's in session 7).
+# A Laplacian over at most this many coordinates is a collapsed Taylor pass at each point, over
+# more one pass over the batch: the per-point pass wins in few dimensions, the batch pass in
+# many (where they cross is measured by bench/derivatives.py).
 MAX_TAYLOR_LAPLACIAN_COORDS = 32
 # ... and a derivative of at least this order along one coordinate by Taylor mode (a mixed one
 # inside JVPs along its other coordinates).
@@ -81,9 +73,8 @@ MIN_TAYLOR_ORDER = 2
 # ... and a constant-coefficient sum of partials of this order or more by collapsed Taylor mode,
 # where its cost (`_collapsed_cost`) is below that of the passes it replaces (`_passes_cost`).
 MIN_COLLAPSED_ORDER = 3
-# What one series of a collapsed pass costs, in tangents of a nested chain: fitted to the loss
-# and gradient of 4x64 tanh MLPs in float64 (3-D biharmonic, 29 series against 42 values:
-# 0.69x; Dxxxx + Dyyyy, 8 against 10: 0.85x; Dxxx + Dyyy, 6 against 8: 0.78x).
+# What one series of a collapsed pass costs, in tangents of a nested chain: it trades the
+# collapsed pass against the passes it replaces (fitted by bench/derivatives.py).
 COLLAPSED_UNIT = 1.0
 
 
@@ -150,8 +141,9 @@ class LaplacianPass:
     @property
     def method(self) -> str:
         """"taylor" (a collapsed Taylor pass of order 2 along the coordinate axes) up to
-        `MAX_TAYLOR_LAPLACIAN_COORDS` coordinates; "batched" beyond (`runtime/laplacian.py`:
-        one pass over the whole batch of points, the directions an axis of each tangent)."""
+        `MAX_TAYLOR_LAPLACIAN_COORDS` coordinates; "batched" beyond
+        (`runtime/kernels/laplacian.py`: one pass over the whole batch of points, the
+        directions an axis of each tangent)."""
         return "taylor" if len(self.coords) <= MAX_TAYLOR_LAPLACIAN_COORDS else "batched"
 
 
@@ -335,9 +327,9 @@ def _term_plan(label: str, expr: sympy.Expr, coords: tuple[str, ...]) -> TermPla
 
 def group_combinations(expr: sympy.Expr, coords: tuple[str, ...]) -> sympy.Expr:
     """``expr`` with every sum of partials of one field of one order k >= `MIN_COLLAPSED_ORDER`
-    with numeric coefficients over two or more coordinates (that `waring` decomposes) replaced by ``Combination(u, sum)``, where
-    one collapsed Taylor pass costs less than the passes the sum's partials would take
-    (`_collapsed_cost`). Other terms of the sum are kept as they are."""
+    with numeric coefficients over two or more coordinates (that `waring` decomposes) replaced
+    by ``Combination(u, sum)``, where one collapsed Taylor pass costs less than the passes the
+    sum's partials would take (`_collapsed_cost`). Other terms of the sum are kept as they are."""
     return _regroup_sums(expr, lambda args: _combined(args, coords))
 
 
@@ -527,9 +519,7 @@ def _taylor_passes(needed: set[MultiIndex], provided: set[MultiIndex],
     more; then, highest order first, one for each mixed partial not yet provided where one
     coordinate appears that often: along it, to that count, inside JVPs along the others (a
     repeated one once per time it appears). Either yields the same partials as the chain
-    along the multi-index. Measured against that chain in alternation: Dxxy 0.67-0.72x;
-    Dxxyy, a pass along x inside JVPs along (y, y), 0.76-0.86x (session 7's 0.96-1.45x came
-    from timing each alone)."""
+    along the multi-index, at less cost (bench/derivatives.py)."""
     passes = []
 
     def add(coord: str, order: int, around: tuple[str, ...]) -> None:
