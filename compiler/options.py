@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Mapping
 from . import ir
 from . import syntax as s
 from .errors import SpecError, did_you_mean
-from .expressions import constant, number
+from .arithmetic import number
 
 SAMPLERS = ("uniform", "sobol", "halton", "lhs", "grid")
 PRECISIONS = ("float32", "float64")

@@ -1,10 +1,11 @@
-"""compiler/expressions.py: expressions of the language -> SymPy, in a scope of names."""
+"""compiler/expressions.py (with arithmetic.py and calculus.py): expressions of the language ->
+SymPy, in a scope of names."""
 import pytest
 import sympy
 
 from pinnc import SpecError
-from pinnc.compiler.expressions import (Directional, Scope, Translator, Vector, check_size,
-                                        constant, tree_size)
+from pinnc.compiler.calculus import Directional, check_size, tree_size
+from pinnc.compiler.expressions import Scope, Translator, Vector, constant
 from pinnc.compiler.parse import parse
 
 x, y, k = sympy.symbols("x y k", real=True)

@@ -9,7 +9,7 @@ import sympy
 from .. import ir
 from .. import syntax as s
 from ..errors import Span, SpecError, did_you_mean
-from ..expressions import check_size
+from ..calculus import check_size
 from ..options import term_options
 from ..sources import Table, named_path, read_table
 from .names import Context

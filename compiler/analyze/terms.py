@@ -10,8 +10,8 @@ import sympy
 from .. import ir
 from .. import syntax as s
 from ..errors import Span, SpecError
-from ..expressions import (MAX_DERIVATIVE_ORDER, UNDEFINED, Translator, check_size,
-                           derivative_order)
+from ..calculus import MAX_DERIVATIVE_ORDER, check_size, derivative_order
+from ..expressions import UNDEFINED, Translator
 from ..limits import MAX_TERMS
 from ..options import term_options
 from .data import data_terms
