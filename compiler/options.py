@@ -144,8 +144,7 @@ def phase(node: s.Expr) -> ir.Phase:
     defaults = OPTIMIZERS[name]
     keywords = _keywords(node, defaults) if isinstance(node, s.Call) else {}
     steps = (integer(keywords["steps"].value, "steps", minimum=0, maximum=MAX_STEPS)
-             if "steps" in keywords
-             else int(defaults["steps"]))
+             if "steps" in keywords else int(defaults["steps"]))
     settings = []
     for key, default in defaults.items():
         if key == "steps":
