@@ -15,14 +15,8 @@ __all__ = ["SpecError", "FileError", "compile_file", "compile_source", "load_run
 
 
 def __getattr__(name):
-    # The runtime imports JAX; load it on first use so that `pinnc check` starts fast.
-    if name in ("compile_file", "compile_source", "Problem"):
-        from .runtime import problem
-        return getattr(problem, name)
-    if name == "TrainResult":
-        from .runtime.train import TrainResult
-        return TrainResult
-    if name == "load_run":
-        from .runtime.runs import load_run
-        return load_run
+    # The API imports JAX; load it on first use so that `pinnc check` starts fast.
+    if name in ("compile_file", "compile_source", "load_run", "Problem", "TrainResult"):
+        from . import api
+        return getattr(api, name)
     raise AttributeError(f"module 'pinnc' has no attribute {name!r}")

@@ -148,9 +148,10 @@ def _compile(args) -> int:
 
 
 def _train(args) -> int:
-    from .runtime.cache import use_compilation_cache
-    from .runtime.runs import save_run, writing
-    from .runtime.train import train
+    # Deferred here and below: the API and the runtime import JAX, which `pinnc check` never needs.
+    from .api import Problem
+    from .runtime.runs import use_compilation_cache, writing
+    from .runtime.training import train
 
     use_compilation_cache()
     if args.resume is not None:
@@ -158,14 +159,13 @@ def _train(args) -> int:
     else:
         if args.spec is None:
             raise UsageError("train needs SPEC.pde (or --resume DIR)")
-        from .runtime.problem import Problem
         overrides = dict(parse_assignment(a) for a in args.set)
         problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
         directory = args.output or Path("runs") / problem.name
     with writing(directory):  # a folder that cannot be written, or is in use, ends here
         result = train(problem, progress=not args.quiet, checkpoint=directory,
                        resume=args.resume is not None)
-        save_run(result, directory)
+        result.save(directory)
     _report(problem.name, result.metrics, directory)
     if result.metrics["status"] == "diverged":
         print(f"{directory}: error: training diverged at step {result.metrics['steps']} (the "
@@ -177,8 +177,8 @@ def _train(args) -> int:
 
 def _resumed(args):
     """The problem of the run folder ``--resume DIR`` names, and the folder."""
-    from .runtime.checkpoints import CHECKPOINT
-    from .runtime.runs import load_problem
+    from .api import load_problem
+    from .runtime.runs import CHECKPOINT
 
     if args.spec is not None or args.set or args.output is not None:
         raise UsageError("--resume DIR takes the run folder's own spec and options: "
@@ -207,8 +207,8 @@ def _report(name: str, metrics: dict, directory: Path) -> None:
 
 def _eval(args) -> int:
     header, rows = _read_points(args.points)  # before the run's program is compiled (slow)
-    from .runtime.cache import use_compilation_cache
-    from .runtime.runs import load_run
+    from .api import load_run
+    from .runtime.runs import use_compilation_cache
 
     use_compilation_cache()
     result = load_run(args.run_dir)
@@ -252,7 +252,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _read_points(path: Path) -> tuple[list[str], list[list[str]]]:
     """The header (coordinate names, and any other columns) and rows of a CSV of points, each
     value checked to be a number. Messages name the line and column, never a value."""
-    from .runtime.runs import number, read_csv
+    from .runtime.runs.folder import number, read_csv
 
     header, rows = read_csv(path)
     if not any(header):

@@ -40,7 +40,7 @@ import scipy.optimize
 from jax.flatten_util import ravel_pytree
 
 import pinnc
-from pinnc.runtime.train import train
+from pinnc.runtime.training import train
 
 from timing import best_time, in_alternation, timed  # noqa: E402  (bench/timing.py)
 
@@ -91,11 +91,12 @@ def units(evaluations: int, hundred, params, batch):
 
 def adam_chunk_against_unit(problem, params, batch, hundred, rounds: int = 8):
     """The best times of one compiled chunk of 200 Adam steps (the training loop's own
-    function, `runtime.train._chunk_function`) and of 100 units, timed in alternation, so that
+    function, `runtime.training.loop._chunk_function`) and of 100 units, timed in alternation, so that
     the machine's changing load falls on both alike."""
-    from pinnc.runtime import train as loop
+    from pinnc.runtime.optim import optimizer
+    from pinnc.runtime.training import loop
     phase = problem.options.optimizer[0]
-    carry = loop._Carry.start(params, loop.optimizer(phase).init(params), 0, batch,
+    carry = loop._Carry.start(params, optimizer(phase).init(params), 0, batch,
                                 jnp.ones(len(problem.ir.terms), problem.dtype))
     end = jnp.asarray(200, jnp.int32)
     chunk = jax.jit(loop._chunk_function(problem, phase, 200, None)).lower(carry, end, {}).compile()

@@ -33,7 +33,8 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pinnc  # noqa: E402
-from pinnc.runtime.train import exact_reference, train  # noqa: E402
+from pinnc.runtime.training import train  # noqa: E402
+from pinnc.runtime.training.loop import exact_reference  # noqa: E402
 
 import references  # noqa: E402  (bench/references.py)
 

@@ -165,19 +165,19 @@ def generate(problem: ir.Problem, plan: DerivativePlan) -> str:
     if "batched" in methods:
         blocks += [_LAPLACIAN, _LAPLACIANS]
         header_imports = ("import folx\n"
-                          "from pinnc.runtime.laplacian import forward_laplacian as "
+                          "from pinnc.runtime.kernels.laplacian import forward_laplacian as "
                           "_forward_laplacian\n")
     if "taylor" in methods:
         blocks.append(_LAPLACIAN_TAYLOR)
-        header_imports += ("from pinnc.runtime.taylor import collapsed_series as "
+        header_imports += ("from pinnc.runtime.kernels.taylor import collapsed_series as "
                            "_collapsed_series\n")
     if any(f.taylor for t in (*plan.terms, *plan.derived) for f in t.fields):
         blocks.append(_TAYLOR)
-        header_imports += ("from pinnc.runtime.taylor import directional_derivatives as "
+        header_imports += ("from pinnc.runtime.kernels.taylor import directional_derivatives as "
                            "_taylor_series\n")
     if any(f.collapsed for t in (*plan.terms, *plan.derived) for f in t.fields):
         blocks.append(_COLLAPSED)
-        header_imports += ("from pinnc.runtime.taylor import collapsed_derivative as "
+        header_imports += ("from pinnc.runtime.kernels.taylor import collapsed_derivative as "
                            "_collapsed_derivative\n")
     if integrands:
         blocks.append(_INTEGRAL)

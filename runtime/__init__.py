@@ -1,1 +1,2 @@
-"""What generated code and the command line use: geometry, networks, training, run folders."""
+"""What generated code, the API and the command line run, in layers that each import only the
+ones listed before them: kernels, geometry, model, optim, runs, training."""

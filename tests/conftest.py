@@ -13,11 +13,11 @@ def pytest_configure(config):
     """One persistent compilation cache for the session, shared by the xdist workers (they
     inherit the environment of the process that starts them), removed at its end: a program
     that several tests compile (a run, then its resumption) is compiled once. The command
-    line's own cache (`runtime.cache`) goes there too, never to the user's home."""
+    line's own cache (`runtime.runs.cache`) goes there too, never to the user's home."""
     if not hasattr(config, "workerinput"):  # the controlling process, or no xdist
         os.environ["PINNC_CACHE"] = tempfile.mkdtemp(prefix="pinnc-test-xla-")
         config._pinnc_cache = os.environ["PINNC_CACHE"]
-    from pinnc.runtime.cache import use_compilation_cache
+    from pinnc.runtime.runs import use_compilation_cache
     use_compilation_cache()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jax
 
-from pinnc.runtime.cache import cache_directory, use_compilation_cache
+from pinnc.runtime.runs.cache import cache_directory, use_compilation_cache
 
 
 def test_the_cache_directory_follows_the_environment(monkeypatch, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 from pinnc.compiler import derivatives
 from pinnc.compiler.pipeline import compile_text
-from pinnc.runtime.problem import load_module
+from pinnc.runtime.model import load_module
 
 jax.config.update("jax_enable_x64", True)
 RNG = np.random.default_rng(0)
@@ -185,7 +185,7 @@ def test_taylor_mode_for_repeated_coordinates_and_chains_for_the_rest():
         ("x", 4, ()), ("y", 4, ()), ("x", 2, ("y", "y"))]  # two repeat: JVPs along y twice
     assert field.taylor[0].outputs == ((), None, ("x", "x"), None, ("x",) * 4)
     assert field.taylor[2].outputs == (None,) * 11 + (("x", "x", "y", "y"),) and not field.chains
-    assert "from pinnc.runtime.taylor import directional_derivatives" in compiled.source
+    assert "from pinnc.runtime.kernels.taylor import directional_derivatives" in compiled.source
     # u_xxyz: x to order 2 under JVPs along y and z; the block of mask 3 takes both
     field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1], z in [0, 1])\n"
                                "field u(x, y, z)\npde D(u, x, x, y, z) + u = 0 in O\n")
@@ -235,7 +235,7 @@ def test_a_constant_coefficient_sum_of_fourth_partials_takes_one_collapsed_pass(
 def _assert_residual_matches(source: str, reference, count: int) -> None:
     """pde1's generated residual at ``count`` random points of the unit cube equals
     ``reference(u, q)`` (u: the field's network at one point) to 1e-10."""
-    from pinnc.runtime.problem import Problem
+    from pinnc.api import Problem
     problem = Problem.from_text(source, "case.pde")
     params = problem.init(jax.random.key(0))
     u = problem.field_functions(params)["u"]
@@ -297,8 +297,8 @@ def test_the_biharmonic_in_three_dimensions_takes_a_collapsed_pass_of_nine_direc
 
 
 def test_a_let_of_fields_that_an_exact_names_is_computed_like_a_field():
-    from pinnc.runtime.problem import Problem
-    from pinnc.runtime.train import exact_reference, field_errors
+    from pinnc.api import Problem
+    from pinnc.runtime.training.loop import exact_reference, field_errors
     source = ("domain O = box(x in [-1, 1], y in [-1, 1])\nfield u(x, y)\nfield v(y)\n"
               "param k = 2\nlet q = k*x*Dx(u) + lap(u)*v\npde lap(u) = 0 in O\n"
               "bc v = 0 on boundary(O)\nexact q = x + y\n")

@@ -8,7 +8,7 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 import pinnc
-from pinnc.runtime.engd import (choose_form, engd, gauss_newton_direction,
+from pinnc.runtime.optim.engd import (choose_form, engd, gauss_newton_direction,
                                 matrix_free_direction)
 
 jax.config.update("jax_enable_x64", True)

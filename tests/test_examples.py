@@ -8,7 +8,7 @@ import pytest
 
 import pinnc
 from pinnc.cli import main
-from pinnc.runtime.problem import load_module
+from pinnc.runtime.model import load_module
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ALL = sorted(EXAMPLES.glob("*.pde"))

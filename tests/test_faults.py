@@ -19,8 +19,8 @@ import pytest
 import pinnc
 from pinnc import FileError
 from pinnc.cli import main
-from pinnc.runtime import train as training
-from pinnc.runtime.checkpoints import CHECKPOINT
+from pinnc.runtime.runs import CHECKPOINT
+from pinnc.runtime.training import loop as training
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 POISSON = EXAMPLES / "poisson.pde"

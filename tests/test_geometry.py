@@ -6,8 +6,9 @@ import pytest
 import sympy
 
 from pinnc.compiler import ir
-from pinnc.runtime import geometry, plots
-from pinnc.runtime.sampling import SAMPLERS, unit_points
+from pinnc.runtime import geometry
+from pinnc.runtime.geometry.sampling import SAMPLERS, unit_points
+from pinnc.runtime.runs import plots
 
 X, Y, T = ir.coordinate_symbols(("x", "y", "t"))
 

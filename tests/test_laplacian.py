@@ -1,4 +1,4 @@
-"""The forward Laplacian over a batch (`runtime/laplacian.py`) against `jax.hessian`, in
+"""The forward Laplacian over a batch (`runtime/kernels/laplacian.py`) against `jax.hessian`, in
 float64: every rule (elementwise functions, products, matrix products by weights, sums, and
 the nested-JVP fallback), every layout (values that depend on the point and values that do
 not), and in generated code: a term's residuals over its batch, at a single point (folx) and
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import pinnc
-from pinnc.runtime.laplacian import forward_laplacian
+from pinnc.runtime.kernels.laplacian import forward_laplacian
 
 jax.config.update("jax_enable_x64", True)
 

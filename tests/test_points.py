@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import pinnc
-from pinnc.runtime import points
-from pinnc.runtime.train import _balanced, train
+from pinnc.runtime.training import points, train
+from pinnc.runtime.training.loop import _balanced
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -13,8 +13,8 @@ import pytest
 
 import pinnc
 from pinnc.cli import main
-from pinnc.runtime.runs import load_run, save_run
-from pinnc.runtime.train import train
+from pinnc.api import load_run
+from pinnc.runtime.training import train
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 OPTIONS = dict(points=60, boundary_points=24, model="mlp(hidden=[8, 8])",
@@ -66,7 +66,7 @@ def test_ctrl_c_finishes_the_chunk_and_the_run_folder_says_interrupted(problem, 
     result = train(problem, progress=False, checkpoint=tmp_path, callback=press_ctrl_c)
     # the signal arrives after the chunk ending at 450; the loop stops before the next one
     assert result.metrics["status"] == "interrupted" and result.metrics["steps"] == 450
-    save_run(result, tmp_path)
+    result.save(tmp_path)
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "interrupted"
     assert load_run(tmp_path).metrics["steps"] == 450
     # and the command line resumes it to the end

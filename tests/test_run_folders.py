@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pinnc
 from pinnc import FileError
 from pinnc.cli import main
-from pinnc.runtime import checkpoints
-from pinnc.runtime.runs import load_problem, load_run
-from pinnc.runtime.train import optimizer
+from pinnc.api import load_problem, load_run
+from pinnc.runtime.optim import optimizer
+from pinnc.runtime.runs import checkpoints
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TINY = ["--set", "points=64", "--set", "boundary_points=16", "--set", "model=mlp(hidden=[8])",

@@ -12,7 +12,7 @@ from matplotlib.path import Path
 
 from pinnc.compiler import ir
 from pinnc.runtime import geometry
-from pinnc.runtime.sampling import SAMPLERS
+from pinnc.runtime.geometry.sampling import SAMPLERS
 
 X, Y, T = ir.coordinate_symbols(("x", "y", "t"))
 XY = ("x", "y")

@@ -11,7 +11,7 @@ import optax
 import pytest
 
 import pinnc
-from pinnc.runtime.ssbroyden import ssbroyden, ssbroyden_update
+from pinnc.runtime.optim.ssbroyden import ssbroyden, ssbroyden_update
 
 jax.config.update("jax_enable_x64", True)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -1,10 +1,10 @@
-"""Taylor mode (runtime/taylor.py) against repeated jax.grad along the direction, in float64."""
+"""Taylor mode (runtime/kernels/taylor.py) against repeated jax.grad along the direction, in float64."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnc.runtime.taylor import collapsed_derivative, directional_derivatives
+from pinnc.runtime.kernels.taylor import collapsed_derivative, directional_derivatives
 
 jax.config.update("jax_enable_x64", True)
 

@@ -12,7 +12,7 @@ import optax
 import pytest
 
 import pinnc
-import pinnc.runtime.train
+import pinnc.runtime.training
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -332,7 +332,7 @@ def test_errors_are_measured_where_the_equations_hold():
     """In `domain L = Square - Hole` the errors (and plots) are over L, not over the first
     declared domain: against an exact solution that is zero on L and not in the hole, the zero
     field has no error."""
-    from pinnc.runtime.train import field_errors
+    from pinnc.runtime.training.loop import field_errors
     problem = pinnc.compile_source(
         "domain Square = box(x in [0, 2], y in [0, 2])\n"
         "domain L = Square - box(x in [1, 2], y in [1, 2])\n"
@@ -352,7 +352,7 @@ def test_tolerances_end_a_phase_early_and_the_next_one_starts_there():
                                  optimizer="adam(steps=300, lr=1e-2, loss_tol=2.0) "
                                            "then lbfgs(steps=3000, grad_tol=1e-3)")
     seen = []
-    result = pinnc.runtime.train.train(problem, progress=False,
+    result = pinnc.runtime.training.train(problem, progress=False,
                                        callback=lambda step, params, seconds: seen.append(step))
     assert result.metrics["status"] == "ok"
     history = dict(zip(result.history["step"], result.history["loss"]))
@@ -403,7 +403,8 @@ def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
     """What keeps the loop on the device (a GPU's too): each phase's chunk lowers to one
     program, a while loop over its steps, with no host callback, infeed or outfeed inside;
     the host sees the carry only between chunks."""
-    from pinnc.runtime import train as t
+    from pinnc.runtime.optim import engd_form, optimizer
+    from pinnc.runtime.training import loop as t
     problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
                                  model="mlp(hidden=[8])", resample_every=5,
                                  optimizer="adam(steps=10) then lbfgs(steps=10) "
@@ -412,8 +413,8 @@ def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
     batch, moves = t._points(problem, jax.random.key(1))
     weights = jnp.ones(len(problem.ir.terms), problem.dtype)
     for phase in problem.options.optimizer:
-        carry = t._Carry.start(params, t.optimizer(phase).init(params), 0, batch, weights)
-        form = t.engd_form(problem, params, batch) if phase.name == "engd" else None
+        carry = t._Carry.start(params, optimizer(phase).init(params), 0, batch, weights)
+        form = engd_form(problem, params, batch) if phase.name == "engd" else None
         chunk = t._chunk_function(problem, phase, 10, moves, form)
         text = jax.jit(chunk).lower(carry, jnp.asarray(10, jnp.int32), moves.pools).as_text()
         assert "stablehlo.while" in text, phase.name

@@ -13,7 +13,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import sympy
 
-from ..compiler import ir
+from ...compiler import ir
 from .compound import CombinationGeometry, ProductGeometry
 from .predicates import evaluate_predicate
 from .sampling import EmptyRegionError

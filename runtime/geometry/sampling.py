@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 from scipy.stats import qmc
 
-from ..compiler.errors import SpecError
+from ...compiler.errors import SpecError
 
 SAMPLERS = ("sobol", "halton", "lhs", "uniform", "grid")
 

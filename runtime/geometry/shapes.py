@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from ..compiler import ir
+from ...compiler import ir
 from .predicates import close
 from .regions import Plane, PointsAndNormals, Shape
 from .sampling import shares, unit_points

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..compiler import ir
+from ...compiler import ir
 
 ACTIVATIONS: dict[str, Callable] = {
     "tanh": jnp.tanh,

@@ -1,39 +1,35 @@
 """A compiled problem: the generated module, loaded from its text, with networks and points.
 
-This is the object the Python API hands out (`pinnc.compile_file`). Its `loss` and `residuals`
-are the generated module's functions with the networks plugged in: pure JAX, so `jit`, `grad`
-and `vmap` compose with them.
+The Python API's `Problem` (`pinnc.api`) adds compiling and training to it. Its `loss` and
+`residuals` are the generated module's functions with the networks plugged in: pure JAX, so
+`jit`, `grad` and `vmap` compose with them.
 """
 from __future__ import annotations
 
-import linecache
-import types
-from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from ..compiler import ir
-from ..compiler.errors import SpecError
-from ..compiler.pipeline import Compiled, compile_text, read_source
-from . import geometry, networks
+from ...compiler import ir
+from ...compiler.errors import SpecError
+from .. import geometry
+from . import networks
+from .generated import load_module
 
 Params = dict  # {"fields": {name: layers}, "params": {name: scalar}}
 _PER_POINT = ("points", "normals", "observed", "mask")  # batch entries with one row per point
 Batch = dict   # {label: {"points": (N, d) array, "measure": scalar}}
 
 
-def load_module(source: str, name: str) -> types.ModuleType:
-    """Load generated source as a module. The text is pinnc's own output, never user text."""
-    filename = f"<pinnc generated: {name}.pde>"
-    module = types.ModuleType(f"pinnc_generated_{name}")
-    module.__file__ = filename
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), module.__dict__)
-    return module
+class Compiled(Protocol):
+    """What a `Problem` is built from: the compiler's output (`compiler.pipeline.Compiled`),
+    named by its shape so that the runtime never imports the compiler's driver."""
+    problem: ir.Problem
+    plan: Any  # compiler.derivatives.DerivativePlan
+    source: str
 
 
 class Problem:
@@ -56,13 +52,8 @@ class Problem:
         self.module = load_module(self.source, self.ir.name)
         self._bounds = {f.name: _coordinate_bounds(self.ir, f.coords) for f in self.ir.fields}
         self._terms = {term.label: term for term in self.ir.terms}
-        # train's compiled chunks of steps, by what they were compiled for (runtime/train.py)
+        # training's compiled chunks of steps, by what they were compiled for (`training.loop`)
         self._compiled_chunks: dict = {}
-
-    @classmethod
-    def from_text(cls, text: str, filename: str = "<spec>",
-                  overrides: Mapping[str, object] | None = None) -> "Problem":
-        return cls(compile_text(text, filename, overrides), text, filename, overrides)
 
     @property
     def options(self) -> ir.Options:
@@ -71,10 +62,6 @@ class Problem:
     @property
     def name(self) -> str:
         return self.ir.name
-
-    def with_options(self, **overrides) -> "Problem":
-        """The same program compiled again with more option overrides."""
-        return Problem.from_text(self.text, self.filename, {**self.overrides, **overrides})
 
     # --- parameters and points ---
     def init(self, key: jax.Array) -> Params:
@@ -286,12 +273,6 @@ class Problem:
         """The domain on which field ``name`` is reported (`ir.Problem.report_domain`)."""
         return self.ir.report_domain(name)
 
-    def train(self, *, progress: bool = True, **overrides):
-        """Train with the program's options (and ``overrides``, as `set` takes them); returns
-        a `TrainResult`. ``progress`` shows a progress bar on stderr."""
-        from .train import train
-        return train(self.with_options(**overrides) if overrides else self, progress=progress)
-
     def __repr__(self) -> str:
         return f"<pinnc.Problem {self.name}: fields {[f.name for f in self.ir.fields]}>"
 
@@ -317,14 +298,3 @@ def _coordinate_bounds(problem: ir.Problem, coords: tuple[str, ...]) -> tuple[np
     highs = np.where(highs > lows, highs, lows + 1.0)
     return lows, highs
 
-
-def compile_file(path: str | Path, **overrides) -> Problem:
-    """Compile a `.pde` file; keyword arguments override its `set` options."""
-    path = Path(path)
-    return Problem.from_text(read_source(path), str(path), overrides)
-
-
-def compile_source(text: str, name: str = "spec", **overrides) -> Problem:
-    """Compile program text; ``name`` names it in messages and outputs."""
-    filename = name if name.endswith(".pde") else f"{name}.pde"
-    return Problem.from_text(text, filename, overrides)

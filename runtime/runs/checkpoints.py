@@ -1,7 +1,7 @@
 """Checkpoints: DIR/checkpoint.npz, the state of training after its last finished chunk, from
 which `pinnc train --resume DIR` continues so that the run ends where an uninterrupted one would.
 
-Written atomically after every chunk (`runs.write_atomically`); read back with the run folder's
+Written atomically after every chunk (`folder.write_atomically`); read back with the run folder's
 checks: a damaged checkpoint, or one of another program, is a `FileError` naming it.
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..compiler.errors import FileError
-from .problem import Params, Problem
-from .runs import FORMAT, array_key, read_arrays, restore_arrays, write_atomically
+from ...compiler.errors import FileError
+from ..model import Params, Problem
+from .folder import FORMAT, array_key, read_arrays, restore_arrays, write_atomically
 
 CHECKPOINT = "checkpoint.npz"
 

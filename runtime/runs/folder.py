@@ -6,7 +6,7 @@
     DIR/history.csv    step, loss and each term, every RECORD_EVERY steps
     DIR/spec.pde       the program, and DIR/run.json the options overrides, to rebuild fields
     DIR/*.png          loss history, fields (and errors, time slices)
-    DIR/checkpoint.npz the state of training after the last finished chunk (`checkpoints.py`)
+    DIR/checkpoint.npz the state of training after the last finished chunk (`checkpoints`)
     DIR/.lock          held by the training that writes the folder (`writing`)
 
 Every file is written to a temporary name and renamed into place, so that a reader sees the old
@@ -26,19 +26,19 @@ import zipfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import filelock
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..compiler.errors import FileError, SpecError
-from ..compiler.files import UnreadableFile, read_regular_file
-from ..compiler.limits import MAX_DATA_BYTES, MAX_SOURCE_BYTES
-from . import geometry, plots
-from .problem import Params, Problem
-from .train import TrainResult
+from ...compiler.errors import FileError, SpecError
+from ...compiler.files import UnreadableFile, read_regular_file
+from ...compiler.limits import MAX_DATA_BYTES, MAX_SOURCE_BYTES
+from .. import geometry
+from ..model import Params, Problem
+from . import plots
 
 FORMAT = 1
 LOCK = ".lock"
@@ -152,16 +152,18 @@ def _write_error(path: Path, error: OSError) -> FileError:
 
 # --- writing a run -------------------------------------------------------------------------------
 
-def save_run(result: TrainResult, directory) -> Path:
-    """Write ``result`` as a run folder; returns its path."""
+def save_run(directory, problem: Problem, params: Params, metrics: dict,
+             history: dict[str, list[float]]) -> Path:
+    """Write a trained ``problem`` (its ``params``, ``metrics`` as metrics.json, ``history``)
+    as a run folder; returns its path."""
     with writing(directory) as directory:
-        save_program(result.problem, directory)
-        save_params(directory / "params.npz", result.params)
-        _write_history(directory / "history.csv", result.history)
+        save_program(problem, directory)
+        save_params(directory / "params.npz", params)
+        _write_history(directory / "history.csv", history)
         _write_text(directory / "metrics.json",
-                    json.dumps(_strict(result.metrics), indent=2, allow_nan=False) + "\n")
+                    json.dumps(_strict(metrics), indent=2, allow_nan=False) + "\n")
         try:
-            write_plots(result, directory)
+            write_plots(directory, problem, params, history)
         except OSError as error:
             raise FileError(directory, f"cannot write the plots: {_reason(error)}") from None
     return directory
@@ -212,17 +214,17 @@ def save_program(problem: Problem, directory) -> None:
     _write_text(directory / "run.json", json.dumps(run, indent=2) + "\n")
 
 
-def write_plots(result: TrainResult, directory: Path) -> list[Path]:
+def write_plots(directory: Path, problem: Problem, params: Params,
+                history: dict[str, list[float]]) -> list[Path]:
     """The loss history and, for 1-D and 2-D fields (and lets of fields that an `exact`
     names), the field (and its error)."""
-    written = [plots.plot_history(directory / "loss.png", result.history)]
-    problem = result.problem
+    written = [plots.plot_history(directory / "loss.png", history)]
     for f in problem.ir.quantities:
         domain = problem.field_domain(f.name)
         shape = geometry.build(domain)
         columns = [domain.coords.index(c) for c in f.coords]
         lows, highs = (np.asarray(b)[columns] for b in shape.bounding_box())
-        predict = _numpy(result.field(f.name), problem)
+        predict = _numpy(problem.field(f.name, params), problem)
         exact = problem.exact(f.name)
         contains = shape.contains if tuple(f.coords) == domain.coords else None
         written += plots.plot_field(directory, f.name, f.coords, lows, highs, predict,
@@ -236,9 +238,23 @@ def _numpy(function, problem: Problem):
 
 # --- reading a run -------------------------------------------------------------------------------
 
-def load_run(directory) -> TrainResult:
-    """Read a run folder back: the problem recompiled from its spec, the trained params.
-    Raises `FileError` naming the file that is missing, damaged or of another program."""
+# How a run folder's program is compiled again: (text, filename, overrides) -> Problem. The
+# caller passes it (`pinnc.api`), so that this layer never calls the compiler's driver.
+CompileProgram = Callable[[str, str, Mapping[str, object]], Problem]
+
+
+class SavedRun(NamedTuple):
+    """A run folder read back: the problem, its trained params, metrics and history."""
+    problem: Problem
+    params: Params
+    metrics: dict
+    history: dict[str, list[float]]
+
+
+def read_run(directory, compile_program: CompileProgram) -> SavedRun:
+    """Read a run folder back: the problem compiled again from its spec (`load_problem`), the
+    trained params. Raises `FileError` naming the file that is missing, damaged or of another
+    program."""
     directory = Path(directory)
     if not directory.is_dir():
         reason = "no such run folder" if not directory.exists() else "not a run folder"
@@ -246,10 +262,10 @@ def load_run(directory) -> TrainResult:
                         f"{directory}'")
     if not (directory / "params.npz").exists():
         raise FileError(directory, _unfinished(directory))
-    problem = load_problem(directory)
+    problem = load_problem(directory, compile_program)
     params = load_params(directory / "params.npz", problem.init(jax.random.key(0)))
     metrics = _read_json(directory / "metrics.json")
-    return TrainResult(problem, params, metrics, _read_history(directory / "history.csv"))
+    return SavedRun(problem, params, metrics, _read_history(directory / "history.csv"))
 
 
 def _unfinished(directory: Path) -> str:
@@ -259,8 +275,9 @@ def _unfinished(directory: Path) -> str:
     return f"not a run folder (no params.npz); train with 'pinnc train SPEC.pde -o {directory}'"
 
 
-def load_problem(directory) -> Problem:
-    """The problem a run folder holds: its spec.pde compiled with the overrides of run.json.
+def load_problem(directory, compile_program: CompileProgram) -> Problem:
+    """The problem a run folder holds: its spec.pde compiled (``compile_program``) with the
+    overrides of run.json.
     A program or an option that no longer compiles is a FileError at spec.pde or run.json."""
     directory = Path(directory)
     record, spec = directory / "run.json", directory / "spec.pde"
@@ -276,7 +293,7 @@ def load_problem(directory) -> Problem:
         raise FileError(record, "'overrides' is not a table of option values")
     text = read_text(spec, MAX_SOURCE_BYTES)
     try:
-        return Problem.from_text(text, filename, overrides)
+        return compile_program(text, filename, overrides)
     except FileError:
         raise
     except SpecError as error:

@@ -2,7 +2,8 @@
 
 A step is a pure function of (params, optimizer state, batch); a chunk is a `lax.while_loop`
 over at most a fixed number of steps, compiled once per phase (ahead of time, so that
-compilation is timed apart from training). Python runs only between chunks: progress bar, history, divergence check.
+compilation is timed apart from training). Python runs only between chunks: progress bar,
+history, divergence check.
 Every `RECORD_EVERY` steps the chunk also records each term's value for the history.
 """
 from __future__ import annotations
@@ -19,20 +20,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.flatten_util import ravel_pytree
 from tqdm.auto import tqdm
 
-from ..compiler import ir
-from ..compiler.errors import FileError
+from ...compiler import ir
+from ...compiler.errors import FileError
+from .. import geometry
+from ..model import Batch, Params, Problem
+from ..optim import CHUNK_STEPS, engd_form, optimizer
+from ..runs import checkpoints, folder as run_folder
 from . import points
-from .engd import choose_form, engd
-from .ssbroyden import ssbroyden
-from .problem import Batch, Params, Problem
 
 RECORD_EVERY = 10
 MAX_ADDED_POINTS = 1_000_000  # slots reserved for refinement, per set of points
-# Steps per chunk: long enough that Python's share is negligible, short enough for progress.
-CHUNK_STEPS = {"adam": 200, "lbfgs": 50, "ssbroyden": 50, "engd": 5}
 
 
 @dataclass
@@ -50,8 +49,8 @@ class TrainResult:
 
     def save(self, directory) -> "object":
         """Write the run folder (metrics.json, params.npz, history.csv, plots)."""
-        from .runs import save_run
-        return save_run(self, directory)
+        return run_folder.save_run(directory, self.problem, self.params, self.metrics,
+                                   self.history)
 
 
 class _Carry(NamedTuple):
@@ -74,36 +73,12 @@ class _Carry(NamedTuple):
 
 @dataclass(frozen=True)
 class _Points:
-    """What the chunk needs to move points on the device (`runtime/points.py`); the pools
+    """What the chunk needs to move points on the device (`training.points`); the pools
     are passed to it as arguments (device arrays, not constants compiled into it)."""
     layout: points.Layout
     pools: dict
     key: jax.Array
     max_rounds: int  # refinement rounds that fit in the reserved slots
-
-
-def optimizer(phase: ir.Phase) -> optax.GradientTransformationExtraArgs:
-    """The optax transformation for one phase of the ``optimizer`` option."""
-    if phase.name == "adam":
-        return optax.adam(phase.get("lr", 1e-3))
-    if phase.name == "lbfgs":
-        return optax.lbfgs(memory_size=int(phase.get("memory", 10)))
-    if phase.name == "ssbroyden":
-        return ssbroyden()
-    if phase.name == "engd":
-        return engd(damping=phase.get("damping", 1e-6), adaptive=bool(phase.get("adaptive", 1)))
-    raise ValueError(f"optimizer {phase.name!r} has no implementation")
-
-
-def engd_form(problem: Problem, params: Params, batch: Batch) -> str:
-    """How `engd` solves for its step on this problem: 'generalized' where there are minimize
-    terms (the generalized Gauss–Newton matrix, parameter form), else `engd.choose_form` of the
-    number of residuals and of parameters."""
-    if not problem.least_squares:
-        return "generalized"
-    rows = sum(int(batch[t.label]["points"].shape[0]) for t in problem.ir.terms)
-    size = int(ravel_pytree(params)[0].shape[0])
-    return choose_form(rows, size, jnp.dtype(problem.dtype).itemsize)
 
 
 def _compiled_chunk(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None,
@@ -377,8 +352,7 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
     """
     if checkpoint is None:
         return _train(problem, progress, None, False, callback)
-    from .runs import writing
-    with writing(checkpoint) as folder:
+    with run_folder.writing(checkpoint) as folder:
         return _train(problem, progress, folder, resume, callback)
 
 
@@ -433,14 +407,13 @@ class _Training:
         afresh (also on ``resume`` where the run stopped before its first checkpoint)."""
         if self.folder is None:
             return None
-        from . import checkpoints, runs
         self.digest = checkpoints.program_digest(self.problem)
         saved = None
         if resume:
             saved = checkpoints.load_checkpoint(self.folder, self.problem, self.params,
                                                 self.batch, len(self.history.labels))
         if saved is None:
-            runs.start(self.problem, self.folder)
+            run_folder.start(self.problem, self.folder)
             return None
         self.params, self.step, self.batch = saved.params, saved.step, saved.batch
         self.weights, self.train_s, self.compile_s = saved.weights, saved.train_s, saved.compile_s
@@ -520,7 +493,6 @@ class _Training:
     def _checkpoint(self, state, index: int, first: int, finished: bool) -> None:
         """checkpoint.npz written; where it cannot be (a full disk), training stops with a
         FileError saying which checkpoint is intact."""
-        from . import checkpoints
         try:
             checkpoints.save_checkpoint(self.folder, checkpoints.Checkpoint(
                 self.params, self.step, index, first, finished, self.batch, self.weights,
@@ -553,7 +525,7 @@ def _finish(problem: Problem, params: Params, batch: Batch, history: _History, s
         "precision": problem.options.precision,
         "device": jax.devices()[0].platform,
         # how each engd phase ("index:engd") solved for its steps: kernel, parameter,
-        # matrix-free or generalized (engd.choose_form, train.engd_form)
+        # matrix-free or generalized (engd.choose_form, optim.engd_form)
         "solver": dict(forms or {}),
     }
     return TrainResult(problem, params, metrics, history.rows)
@@ -581,7 +553,6 @@ def exact_reference(problem: Problem, exact: ir.Exact, rng: np.random.Generator,
     """Where and what ``exact`` says its field is: the reference values of its data file at
     their points, or ``n`` fresh uniform points of the field's domain (drawn with ``rng``,
     which `field_errors` seeds apart from training's) and the exact solution there."""
-    from . import geometry
     if exact.data is not None:
         return jnp.asarray(exact.data.points, problem.dtype), np.asarray(exact.data.values)
     f = problem.ir.reported(exact.field)

@@ -31,6 +31,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import geometry
+
 POOL_FACTOR = 16
 POOL_MAX = 1_000_000  # points per pool at most, unless the set itself has more
 _ROWS = ("points", "normals")
@@ -75,8 +77,6 @@ def pools(problem, layout_: Layout, rng: np.random.Generator) -> dict[tuple[str,
     """For every point set of n points, `pool_sets` (K) sets of n points drawn afresh on the
     host, one after the other in the pool's K n rows: the candidates of resampling and
     refinement, put on the device once."""
-    from . import geometry
-
     terms = {t.label: t for t in problem.ir.terms}
     sampler = problem.options.sampler
     out = {}
