@@ -313,7 +313,7 @@ class Phase:
 @dataclass(frozen=True)
 class Refine:
     """``rar(every=N, points=K)``: every N steps, add the K candidate points with the largest
-    residual to each `pde` term's points (`runtime/points.py`)."""
+    residual to each `pde` term's points (`runtime/training/points.py`)."""
     every: int
     points: int
 

@@ -178,3 +178,14 @@ def test_a_generated_module_imports_only_jax_folx_and_the_kernels(name):
         assert {"folx", *kernels} <= imported
     assert all(m in ("jax", "folx") or _within(m, "jax") or _within(m, "pinnc.runtime.kernels")
                for m in imported), imported
+
+
+def test_every_subpackage_is_installed():
+    """pyproject.toml lists packages by name: a folder it misses would be left out of a wheel."""
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(pinnc.__file__).resolve().parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"pinnc"} | {
+        "pinnc." + ".".join(init.parent.relative_to(root).parts)
+        for top in ("compiler", "runtime") for init in (root / top).rglob("__init__.py")}
+    assert found == listed
