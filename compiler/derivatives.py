@@ -46,6 +46,7 @@ the network's forward pass (``bench/derivatives.py`` measures each against the o
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -184,6 +185,7 @@ class FieldPlan:
     laplacians: tuple[LaplacianPass, ...] = ()
     taylor: tuple[TaylorPass, ...] = ()
     collapsed: tuple[CollapsedPass, ...] = ()
+    args: tuple[str, ...] = ()  # the field's own coordinates, in its declared order
 
     def needs(self) -> list[str]:
         """The derivatives the residual uses, by name: ``u``, ``u_x``, ``u_xx``, ``u_n``; a
@@ -197,11 +199,29 @@ class FieldPlan:
 @dataclass(frozen=True)
 class TermPlan:
     """A term's plan. ``expr`` is its residual (or integrand) as code generation computes it:
-    the analysed one, with sums of second derivatives replaced by `Laplacian` nodes."""
+    the analysed one, with sums of second derivatives replaced by `Laplacian` nodes.
+    ``symbols``: the symbols of ``expr`` outside fields (`loose_symbols`: coordinates, params,
+    the term's own inputs such as normals), by name; ``nodes``: its fields and field
+    derivatives (`field_nodes`), in SymPy's sort order; ``features``: of a minimize term
+    without integrals, its integrand split for Gauss–Newton."""
     label: str
     coords: tuple[str, ...]
     fields: tuple[FieldPlan, ...]
     expr: sympy.Expr | None = None
+    symbols: tuple[sympy.Symbol, ...] = ()
+    nodes: tuple[sympy.Expr, ...] = ()
+    features: Features | None = None
+
+
+@dataclass(frozen=True)
+class Features:
+    """A minimize term's integrand F(z(p)) split in two at one point: ``values`` computes z,
+    the field values and derivatives F holds (its ``expr`` the `sympy.Tuple` of them), and
+    ``integrand`` is F with ``inputs[k]`` standing for z[k]. Gauss–Newton (ENGD) linearizes
+    the first and takes the second's Hessian in z."""
+    values: TermPlan
+    integrand: TermPlan
+    inputs: tuple[sympy.Symbol, ...]
 
 
 @dataclass(frozen=True)
@@ -233,7 +253,10 @@ def plan(problem: ir.Problem) -> DerivativePlan:
     points."""
     plans = []
     for term in problem.terms:
-        plans.append(_term_plan(term.label, term.residual, term.coords))
+        own = _term_plan(term.label, term.residual, term.coords)
+        if term.kind == "minimize" and not term.integrals:
+            own = dataclasses.replace(own, features=_features(own))
+        plans.append(own)
         plans += [_term_plan(integral_label(term.label, k), i.integrand, i.region.coords)
                   for k, i in enumerate(term.integrals)]
     terms = {t.label: t for t in problem.terms}
@@ -321,8 +344,30 @@ def _term_plan(label: str, expr: sympy.Expr, coords: tuple[str, ...]) -> TermPla
         fields.append(FieldPlan(name, tuple(sorted(indices, key=lambda m: (len(m), m))),
                                 _chains(indices - provided, coords),
                                 directional_nodes(expr, name), passes, taylor,
-                                _collapsed_passes(expr, name, coords)))
-    return TermPlan(label, coords, tuple(fields), expr)
+                                _collapsed_passes(expr, name, coords), _field_args(expr, name)))
+    return _analysed(label, coords, tuple(fields), expr)
+
+
+def _analysed(label: str, coords: tuple[str, ...], fields: tuple[FieldPlan, ...],
+              expr: sympy.Expr) -> TermPlan:
+    """A `TermPlan` with the symbols and field nodes of ``expr``."""
+    return TermPlan(label, coords, fields, expr, tuple(sorted(loose_symbols(expr), key=str)),
+                    tuple(sorted(field_nodes(expr), key=sympy.default_sort_key)))
+
+
+def _field_args(expr: sympy.Expr, field: str) -> tuple[str, ...]:
+    """The coordinates ``field`` takes where ``expr`` applies it."""
+    return next(tuple(str(c) for c in f.args) for f in expr.atoms(AppliedUndef)
+                if f.func.__name__ == field)
+
+
+def _features(plan_: TermPlan) -> Features:
+    """``plan_``'s integrand split at its field nodes (`Features`)."""
+    inputs = tuple(sympy.Symbol(f"z@{k}", real=True) for k in range(len(plan_.nodes)))
+    values = _analysed(plan_.label, plan_.coords, plan_.fields, sympy.Tuple(*plan_.nodes))
+    integrand = _analysed(plan_.label, plan_.coords, (),
+                          plan_.expr.xreplace(dict(zip(plan_.nodes, inputs))))
+    return Features(values, integrand, inputs)
 
 
 def group_combinations(expr: sympy.Expr, coords: tuple[str, ...]) -> sympy.Expr:
@@ -653,4 +698,4 @@ def partial_name(field: str, index: MultiIndex) -> str:
 __all__ = ["plan", "integral_label", "shared_label", "SharedPlan", "describe", "directional_name", "laplacian_name",
            "combination_name", "Combination", "CollapsedPass", "waring", "group_combinations",
            "needed_partials", "multi_index", "partial_name", "group_laplacians", "Laplacian",
-           "DerivativePlan", "TermPlan", "FieldPlan", "LaplacianPass", "TaylorPass", "Chain"]
+           "DerivativePlan", "TermPlan", "Features", "FieldPlan", "LaplacianPass", "TaylorPass", "Chain"]
