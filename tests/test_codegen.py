@@ -124,6 +124,11 @@ def test_generated_module_is_valid_python_without_dead_imports():
     tree = ast.parse(compiled.source)
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     assert {"jax", "jnp"} <= names
+    imported = {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names}
+    attributes = {n.value.id for n in ast.walk(tree)
+                  if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    assert imported - {"jax.numpy"} <= names | attributes  # each import is used
     assert {f.name for f in tree.body if isinstance(f, ast.FunctionDef)} >= {"pde1", "bc1", "loss", "residuals", "exact_u"}
     assert "# Laplacian(u(x, y), (x, y)) - 1" in compiled.source  # the residual, as computed
     np.testing.assert_allclose(jax.vmap(module.exact_u)(POINTS), POINTS[:, 0] * POINTS[:, 1])
@@ -320,3 +325,42 @@ def test_a_let_of_fields_that_an_exact_names_is_computed_like_a_field():
     predicted = np.asarray(problem.field("q", params)(points))
     error = field_errors(problem, params)["q"]["rel_l2"]
     assert error == pytest.approx(np.linalg.norm(predicted - reference) / np.linalg.norm(reference))
+
+
+def test_module_holds_what_the_runtime_reads_and_no_dead_tables():
+    source = (BOX + "field v(x, y)\npde lap(u) = v in O\npde Dx(u) - Dy(v) = 0 in O\n"
+              "bc u = 0 on boundary(O)\nexact u = x*y\n")
+    compiled, module = module_for(source)
+    for name in ("residuals", "term_values", "loss", "TERM_RESIDUALS", "SHARED_RESIDUALS",
+                 "TERM_WEIGHTS", "FEATURES", "EXACT", "DERIVED"):
+        assert hasattr(module, name)
+    for dead in ("FIELD_COORDINATES", "PARAMS", "TERM_KINDS", "TERM_COORDINATES"):
+        assert not hasattr(module, dead)
+    assert set(module.SHARED_RESIDUALS) == {("pde1", "pde2")}
+    # the shared function and each term's own give the same residuals
+    u, v = mlp(jax.random.key(4)), mlp(jax.random.key(5))
+    entry = {"points": POINTS}
+    together = module.SHARED_RESIDUALS[("pde1", "pde2")]({"u": u, "v": v}, {}, entry)
+    for k, label in enumerate(("pde1", "pde2")):
+        alone = module.TERM_RESIDUALS[label]({"u": u, "v": v}, {}, entry)
+        np.testing.assert_allclose(together[k], alone, rtol=1e-12)
+
+
+def test_features_split_a_minimize_integrand_into_values_and_a_function_of_them():
+    source = BOX + "param k = 0.7\nminimize integral(0.5*dot(grad(u), grad(u)) - k*x*u)\n"
+    _, module = module_for(source)
+    features, of_features = module.FEATURES["minimize1"]
+    u = mlp(jax.random.key(6))
+    params = {"k": jnp.asarray(0.7)}
+    z = jax.vmap(lambda p: features({"u": u}, params, p))(POINTS)
+    grad = jax.vmap(jax.grad(u))(POINTS)
+    np.testing.assert_allclose(z, np.column_stack([jax.vmap(u)(POINTS), grad]), rtol=1e-12)
+    whole = jax.vmap(lambda p: module.minimize1({"u": u}, params, p))(POINTS)
+    split = jax.vmap(lambda p, w: of_features({"u": u}, params, p, w))(POINTS, z)
+    np.testing.assert_allclose(split, whole, rtol=1e-12)
+
+
+def test_a_constant_exact_solution_has_the_point_dtype_and_shape():
+    _, module = module_for(BOX + "pde lap(u) = 0 in O\nexact u = 2\n")
+    value = module.exact_u(POINTS[0])
+    assert value.shape == () and value.dtype == POINTS.dtype and float(value) == 2.0

@@ -201,3 +201,20 @@ def test_shared_plan_is_shown_and_jacobian_rows_follow_the_terms():
         theta)
     np.testing.assert_allclose(jax.jit(problem.residual_jacobian)(params, batch), expected,
                                rtol=1e-10, atol=1e-12)
+
+
+def test_the_plan_carries_the_symbols_fields_and_feature_split_codegen_prints():
+    source = ("domain O = box(x in [0, 1], y in [0, 1], t in [0, 1])\nfield u(x, y, t)\n"
+              "field v(y)\nparam k = 2\npde Dt(u) = k*lap(u) + x*Dyy(v) in O\n"
+              "minimize integral(0.5*dot(grad(u), grad(u)) - k*u)\n")
+    problem = pinnc.compile_source(source, "case", points=4)
+    pde = problem.plan.term("pde1")
+    assert [str(s) for s in pde.symbols] == ["k", "x"]
+    assert {f.field: f.args for f in pde.fields} == {"u": ("x", "y", "t"), "v": ("y",)}
+    assert pde.features is None
+    features = problem.plan.term("minimize1").features
+    assert [str(n) for n in features.values.expr.args] == [str(n) for n in
+                                                           problem.plan.term("minimize1").nodes]
+    # the integrand of the values: no field is left, each value a symbol of its own
+    assert not features.integrand.nodes and not features.integrand.fields
+    assert set(features.inputs) <= set(features.integrand.symbols)
