@@ -96,8 +96,8 @@ def adam_chunk_against_unit(problem, params, batch, hundred, rounds: int = 8):
     from pinnc.runtime.optim import optimizer
     from pinnc.runtime.training import loop
     phase = problem.options.optimizer[0]
-    carry = loop._Carry.start(params, optimizer(phase).init(params), 0, batch,
-                                jnp.ones(len(problem.ir.terms), problem.dtype))
+    carry = loop.Carry.start(params, optimizer(phase).init(params), 0, batch,
+                               jnp.ones(len(problem.ir.terms), problem.dtype))
     end = jnp.asarray(200, jnp.int32)
     chunk = jax.jit(loop._chunk_function(problem, phase, 200, None)).lower(carry, end, {}).compile()
     runs = {"chunk": timed(chunk, (carry, end, {})), "unit": timed(hundred, (params, batch))}

@@ -403,7 +403,7 @@ def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
     """What keeps the loop on the device (a GPU's too): each phase's chunk lowers to one
     program, a while loop over its steps, with no host callback, infeed or outfeed inside;
     the host sees the carry only between chunks."""
-    from pinnc.runtime.optim import engd_form, optimizer
+    from pinnc.runtime.optim import optimizer, registered
     from pinnc.runtime.training import loop as t
     problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
                                  model="mlp(hidden=[8])", resample_every=5,
@@ -413,8 +413,9 @@ def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
     batch, moves = t._points(problem, jax.random.key(1))
     weights = jnp.ones(len(problem.ir.terms), problem.dtype)
     for phase in problem.options.optimizer:
-        carry = t._Carry.start(params, optimizer(phase).init(params), 0, batch, weights)
-        form = engd_form(problem, params, batch) if phase.name == "engd" else None
+        carry = t.Carry.start(params, optimizer(phase).init(params), 0, batch, weights)
+        row = registered(phase)
+        form = row.form(problem, params, batch) if row.form is not None else None
         chunk = t._chunk_function(problem, phase, 10, moves, form)
         text = jax.jit(chunk).lower(carry, jnp.asarray(10, jnp.int32), moves.pools).as_text()
         assert "stablehlo.while" in text, phase.name

@@ -1,5 +1,5 @@
-"""Optimizers in optax's style (ENGD, SSBroyden) and `optimizer(phase)`, the one place that
-turns a phase of the ``optimizer`` option into a transformation."""
-from .phases import CHUNK_STEPS, engd_form, optimizer
+"""Optimizers in optax's style (ENGD, SSBroyden) and `registry`, the one table from an
+optimizer's name to how the training step runs it."""
+from .registry import KEYWORDS, OPTIMIZERS, Optimizer, engd_form, optimizer, registered
 
-__all__ = ["optimizer", "engd_form", "CHUNK_STEPS"]
+__all__ = ["OPTIMIZERS", "Optimizer", "KEYWORDS", "optimizer", "registered", "engd_form"]

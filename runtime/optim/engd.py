@@ -1,16 +1,18 @@
-"""Energy natural gradient (ENGD): Gauss–Newton in function space, as an optax-style transform.
+"""Energy natural gradient (ENGD): Gauss–Newton in function space, as a chain of optax-style
+transformations.
 
 For a loss that is a sum of weighted mean squares, ``L(θ) = |r(θ)|²`` with the residual vector
 ``r = concat_t sqrt(w_t / N_t) r_t`` over every `pde`, `bc`, `ic` and `data` term, the step
 solves ``(JᵀJ + λI) d = Jᵀr`` with ``J = ∂r/∂θ`` over all parameters (network weights and
 `param`s): the natural gradient of Müller & Zeinhofer (ICML 2023) for these losses. It is
 solved in the kernel form ``d = Jᵀ(JJᵀ + λI)⁻¹ r`` when there are fewer residuals than
-parameters (the Woodbury identity), else in the parameter form. ``λ = damping · mean(diag)``,
-tiny and fixed: measured on the 3×32 Poisson network, a fixed tiny damping with a line search
-on a logarithmic grid beat Levenberg–Marquardt adaptation.
+parameters (the Woodbury identity), else in the parameter form. ``λ = damping · mean(diag)``.
 
-The step length is the best of ``2⁰, 2⁻¹, …`` on the loss itself (all evaluated at once); a step
-that does not lower the loss is not taken, so the loss never increases.
+`engd` is three units: `scale_by_gauss_newton` (the direction, for a given damping),
+`scale_by_grid_linesearch` (the best of the step lengths ``2⁰, 2⁻¹, …`` on the loss itself, all
+evaluated at once; a step that does not lower the loss is not taken, so the loss never
+increases) and `adapt_damping` around them (the damping for the next step, from the step
+length taken).
 """
 from __future__ import annotations
 
@@ -24,19 +26,12 @@ from jax.flatten_util import ravel_pytree
 
 GRID = 16  # step lengths 2^0 ... 2^-15
 
-
-class EngdState(NamedTuple):
-    accepted: jax.Array   # whether the last step lowered the loss
-    step_size: jax.Array  # the step length taken (0 when none was)
-    damping: jax.Array    # the relative damping for the next step
-
-
 # Adaptive damping: halve it after a full-length step, multiply it by 4 after a short or
 # rejected one, within these bounds.
 DAMPING_RANGE = (1e-12, 1e-1)
 
-
-FORMS = ("kernel", "parameter", "matrix-free")
+# How the direction is solved for: `choose_form`'s three, or "generalized" (minimize terms).
+FORMS = ("kernel", "parameter", "matrix-free", "generalized")
 
 
 def memory_budget() -> int:
@@ -119,50 +114,123 @@ def matrix_free_direction(residual_of, theta: jax.Array, damping: float,
     return direction
 
 
-def engd(damping: float = 1e-10, adaptive: bool = True) -> optax.GradientTransformationExtraArgs:
-    """The ENGD step as an optax transformation.
+class LineSearchState(NamedTuple):
+    accepted: jax.Array   # whether the last step lowered the loss
+    step_size: jax.Array  # the step length taken (0 when none was)
 
-    ``update(updates, state, params, *, value_fn, residual_fn, jacobian_fn, rows_fn, form)``:
-    ``residual_fn(params)`` is the weighted residual vector r (M,) with loss |r|²,
-    ``jacobian_fn(params)`` its Jacobian (M, P) in `ravel_pytree` order, ``form`` one of
-    `FORMS` (`choose_form`; matrix-free needs only ``residual_fn``); or, for a loss with
-    minimize terms, ``rows_fn(params)`` the rows R of half its generalized Gauss–Newton matrix
-    (the step then solves with RᵀR and the gradient of ``value_fn``). ``value_fn(params)`` is
-    the loss to line-search on, and ``value`` its value at ``params`` where the caller has it;
-    ``updates`` is ignored. Returns the parameter update (zero when
-    no step length lowers the loss) and the new state.
+
+class DampingState(NamedTuple):
+    inner: optax.OptState  # the state of the transformation built with the damping
+    damping: jax.Array     # the relative damping for the next step
+
+
+def scale_by_gauss_newton(damping: float | jax.Array) -> optax.GradientTransformationExtraArgs:
+    """The Gauss–Newton descent direction ``-d``, ``(JᵀJ + λI) d = Jᵀr``, with ``λ = damping ·
+    mean diagonal``.
+
+    Args (of ``update(updates, state, params, **extra)``; ``updates`` is ignored):
+      form: one of `FORMS` (`choose_form`), or None for the smaller dense system.
+      residual_fn: ``params -> r`` (M,), the weighted residual vector, loss ``|r|²``.
+      jacobian_fn: ``params -> J`` (M, P) in `ravel_pytree` order (dense forms).
+      rows_fn: ``params -> R`` (K, P), the rows of half the generalized Gauss–Newton matrix
+        (form "generalized"; the direction then solves with RᵀR and the gradient of
+        ``value_fn``).
+      value_fn: ``params -> loss`` (form "generalized").
+    Returns:
+      ``-d`` in the structure of ``params``, and the (empty) state.
     """
-    def init(params) -> EngdState:
-        dtype = ravel_pytree(params)[0].dtype
-        return EngdState(jnp.asarray(True), jnp.asarray(0.0, dtype), jnp.asarray(damping, dtype))
+    def init(params) -> optax.EmptyState:
+        del params
+        return optax.EmptyState()
 
-    def update(updates, state, params, *, value_fn: Callable, residual_fn: Callable | None = None,
-               jacobian_fn: Callable | None = None, rows_fn: Callable | None = None,
-               form: str | None = None, value: jax.Array | None = None, **extra):
+    def update(updates, state, params, *, form: str | None = None,
+               residual_fn: Callable | None = None, jacobian_fn: Callable | None = None,
+               rows_fn: Callable | None = None, value_fn: Callable | None = None, **extra):
         del updates, extra
         theta, unravel = ravel_pytree(params)
-        if rows_fn is not None:  # minimize terms: the generalized Gauss–Newton matrix
+        if form == "generalized":
             gradient = ravel_pytree(jax.grad(value_fn)(params))[0]
-            direction = generalized_direction(rows_fn(params), gradient, state.damping)
+            direction = generalized_direction(rows_fn(params), gradient, damping)
         elif form == "matrix-free":
             direction = matrix_free_direction(lambda t: residual_fn(unravel(t)), theta,
-                                              state.damping, jax.random.key(0))
+                                              damping, jax.random.key(0))
         else:
             direction = gauss_newton_direction(jacobian_fn(params), residual_fn(params),
-                                               state.damping, form)
-        sizes = 2.0 ** -jnp.arange(GRID, dtype=theta.dtype)
-        losses = jax.vmap(lambda a: value_fn(unravel(theta - a * direction)))(sizes)
+                                               damping, form)
+        return unravel(-direction), state
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def scale_by_grid_linesearch(grid: int = GRID) -> optax.GradientTransformationExtraArgs:
+    """The best step along ``updates`` of the lengths ``2⁰ … 2^-(grid-1)``, on the loss itself,
+    all evaluated at once (a `vmap`); none where no length lowers the loss.
+
+    Args (of ``update(updates, state, params, **extra)``):
+      updates: the direction, in the structure of ``params``.
+      value_fn: ``params -> loss``.
+      value: the loss at ``params``, where the caller has it (else it is evaluated).
+    Returns:
+      ``size · updates`` (zero when no step was taken), and a `LineSearchState`.
+    """
+    def init(params) -> LineSearchState:
+        dtype = ravel_pytree(params)[0].dtype
+        return LineSearchState(jnp.asarray(True), jnp.asarray(0.0, dtype))
+
+    def update(updates, state, params, *, value_fn: Callable,
+               value: jax.Array | None = None, **extra):
+        del state, extra
+        theta, unravel = ravel_pytree(params)
+        direction = ravel_pytree(updates)[0]
+        sizes = 2.0 ** -jnp.arange(grid, dtype=theta.dtype)
+        losses = jax.vmap(lambda a: value_fn(unravel(theta + a * direction)))(sizes)
         losses = jnp.where(jnp.isfinite(losses), losses, jnp.inf)
         best = jnp.argmin(losses)
         current = value_fn(params) if value is None else value
         accepted = losses[best] < current
         size = jnp.where(accepted, sizes[best], 0.0)
+        return unravel(size * direction), LineSearchState(accepted, size)
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def adapt_damping(inner: Callable[[jax.Array], optax.GradientTransformationExtraArgs],
+                  damping: float, adaptive: bool = True) -> optax.GradientTransformationExtraArgs:
+    """``inner(damping)`` with the damping carried in the state (optax's `inject_hyperparams`,
+    driven by the step taken): halved after a full-length step, kept after one down to 2⁻⁴,
+    multiplied by 4 after a shorter or rejected one, within `DAMPING_RANGE`; fixed unless
+    ``adaptive``.
+
+    Args (of ``update(updates, state, params, **extra)``): all passed on to ``inner``, whose
+    state holds the ``step_size`` taken (`optax.tree_utils.tree_get`).
+    Returns:
+      ``inner``'s updates, and a `DampingState`.
+    """
+    def init(params) -> DampingState:
+        dtype = ravel_pytree(params)[0].dtype
+        return DampingState(inner(damping).init(params), jnp.asarray(damping, dtype))
+
+    def update(updates, state, params, **extra):
+        updates, inner_state = inner(state.damping).update(updates, state.inner, params, **extra)
+        new_damping = state.damping
         if adaptive:
+            size = optax.tree_utils.tree_get(inner_state, "step_size")
             low, high = DAMPING_RANGE
             factor = jnp.where(size >= 0.5, 0.5, jnp.where(size >= 2.0 ** -4, 1.0, 4.0))
             new_damping = jnp.clip(state.damping * factor, low, high)
-        else:
-            new_damping = state.damping
-        return unravel(-size * direction), EngdState(accepted, size, new_damping)
+        return updates, DampingState(inner_state, new_damping)
 
     return optax.GradientTransformationExtraArgs(init, update)
+
+
+def engd(damping: float = 1e-10, adaptive: bool = True) -> optax.GradientTransformationExtraArgs:
+    """ENGD: `scale_by_gauss_newton` then `scale_by_grid_linesearch`, under `adapt_damping`.
+
+    ``update(updates, state, params, *, value_fn, value=None, form=None, residual_fn=None,
+    jacobian_fn=None, rows_fn=None)``: the keywords of its units; ``updates`` is ignored.
+    Returns the parameter update (zero when no step length lowers the loss) and the state,
+    whose leaves are: accepted, step_size, damping.
+    """
+    return adapt_damping(lambda d: optax.chain(scale_by_gauss_newton(d),
+                                               scale_by_grid_linesearch()),
+                         damping, adaptive)

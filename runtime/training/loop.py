@@ -1,74 +1,39 @@
 """The training loop: optimizer phases run in jit-compiled chunks of steps on the device.
 
-A step is a pure function of (params, optimizer state, batch); a chunk is a `lax.while_loop`
-over at most a fixed number of steps, compiled once per phase (ahead of time, so that
-compilation is timed apart from training). Python runs only between chunks: progress bar,
-history, divergence check.
+A step (`step.step_function`) is a pure function of the carry, the same for every optimizer of
+`optim.registry`; a chunk is a `lax.while_loop` over at most the optimizer's ``chunk_steps``
+steps, compiled once per phase (ahead of time, so that compilation is timed apart from
+training). Python runs only between chunks: progress bar, history, divergence check.
 Every `RECORD_EVERY` steps the chunk also records each term's value for the history.
 """
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm.auto import tqdm
 
 from ...compiler import ir
 from ...compiler.errors import FileError
-from .. import geometry
 from ..model import Batch, Params, Problem
-from ..optim import CHUNK_STEPS, engd_form, optimizer
+from ..optim import registered
 from ..runs import checkpoints, folder as run_folder
 from . import points
+from .result import History, TrainResult, exact_reference, field_errors, finish
+from .step import Carry, step_function
+from .weighting import balanced as _balanced
+
+__all__ = ["train", "TrainResult", "field_errors", "exact_reference", "RECORD_EVERY"]
 
 RECORD_EVERY = 10
 MAX_ADDED_POINTS = 1_000_000  # slots reserved for refinement, per set of points
-
-
-@dataclass
-class TrainResult:
-    """What training produced: ``params``, ``metrics`` (as metrics.json), ``history``
-    (``{"step": [...], "loss": [...], label: [...]}``)."""
-    problem: Problem
-    params: Params
-    metrics: dict
-    history: dict[str, list[float]] = field(default_factory=dict)
-
-    def field(self, name: str) -> Callable:
-        """The trained field ``name`` at X, an (N, ncoords) array -> (N,)."""
-        return self.problem.field(name, self.params)
-
-    def save(self, directory) -> "object":
-        """Write the run folder (metrics.json, params.npz, history.csv, plots)."""
-        return run_folder.save_run(directory, self.problem, self.params, self.metrics,
-                                   self.history)
-
-
-class _Carry(NamedTuple):
-    params: Params
-    state: optax.OptState
-    last_finite: Params
-    diverged: jax.Array
-    step: jax.Array
-    converged: jax.Array  # the phase's loss_tol or grad_tol was reached
-    batch: Batch          # the points, resampled and refined on the device
-    weights: jax.Array    # adaptive multipliers of the terms' weights (ones without weighting)
-
-    @classmethod
-    def start(cls, params: Params, state: optax.OptState, step: int, batch: Batch,
-              weights: jax.Array) -> "_Carry":
-        """The carry at the start of a phase (or of a resumed one) at ``step``."""
-        return cls(params, state, params, jnp.asarray(False), jnp.asarray(step, jnp.int32),
-                   jnp.asarray(False), batch, weights)
 
 
 @dataclass(frozen=True)
@@ -86,7 +51,7 @@ def _compiled_chunk(problem: Problem, phase: ir.Phase, length: int, moves: _Poin
     """`_chunk_function` compiled for ``args`` (carry, end, pools). It is kept on the problem:
     training the same problem again in this process (a resumed run, a callback's restart)
     neither traces nor compiles it again. The key holds all the compiled program depends on:
-    the phase, the chunk's length, the ENGD form, the points' layout and key (a constant in
+    the phase, the chunk's length, the optimizer's form, the points' layout and key (a constant in
     the program), and the arguments' shapes and types."""
     where = None
     if moves is not None:
@@ -103,127 +68,49 @@ def _compiled_chunk(problem: Problem, phase: ir.Phase, length: int, moves: _Poin
 def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Points | None,
                     form: str | None = None):
     """A function running up to ``length`` steps of ``phase`` from a carry: it stops at step
-    ``end``, at a non-finite loss or parameter (``diverged``) and at a tolerance (``converged``). Before a step,
-    where the options say so, points are resampled or refined and the terms' adaptive weights
-    are updated; each depends only on the step number, so a resumed run repeats them."""
-    transform = optimizer(phase)
+    ``end``, at a non-finite loss or parameter (``diverged``) and at a tolerance
+    (``converged``). Before a step, where the options say so, points are resampled or refined
+    and the terms' adaptive weights are updated (`_mover`). Returns the carry and the
+    outputs `History.add` reads: the first step, the loss before each step, the steps at which
+    terms were recorded (-1: none) and their values."""
+    step = step_function(problem, phase, form)
     labels = [t.label for t in problem.ir.terms]
-    loss_tol, grad_tol = phase.get("loss_tol", 0.0), phase.get("grad_tol", 0.0)
-    options = problem.options
+    moving = moves is not None or bool(problem.options.weighting)
+    records = -(-length // RECORD_EVERY)  # most multiples of RECORD_EVERY in a chunk
 
-    def chunk(carry: _Carry, end: jax.Array, pools: dict):
-        def update(carry: _Carry):
-            batch = carry.batch
-            weights = dict(zip(labels, carry.weights)) if options.weighting else None
-            loss = lambda p: problem.loss(p, batch, weights)
-            if phase.name in ("lbfgs", "ssbroyden"):  # reuse the line search's value, gradient
-                value, grad = optax.value_and_grad_from_state(loss)(carry.params, state=carry.state)
-                updates, state = transform.update(grad, carry.state, carry.params, value=value,
-                                                  grad=grad, value_fn=loss)
-            elif phase.name == "engd":
-                if grad_tol > 0:
-                    value, grad = jax.value_and_grad(loss)(carry.params)
-                else:
-                    value, grad = loss(carry.params), None
-                if form == "generalized":
-                    solver = dict(rows_fn=lambda p: problem.gauss_newton_rows(p, batch, weights))
-                else:
-                    solver = dict(
-                        form=form, residual_fn=lambda p: problem.residual_vector(p, batch, weights),
-                        jacobian_fn=lambda p: problem.residual_jacobian(p, batch, weights))
-                updates, state = transform.update(carry.params, carry.state, carry.params,
-                                                  value_fn=loss, value=value, **solver)
-            else:
-                value, grad = jax.value_and_grad(loss)(carry.params)
-                updates, state = transform.update(grad, carry.state, carry.params)
-            params = optax.apply_updates(carry.params, updates)
-            # The step counts only when the loss here and every new parameter are finite
-            # (L-BFGS's stored value can stay finite while its update is not).
-            finite_here = jnp.isfinite(value)
-            ok = finite_here & _all_finite(params)
-            keep = lambda flag, new, old: jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
-            converged = jnp.asarray(False)
-            if loss_tol > 0:
-                converged |= value <= loss_tol
-            if grad_tol > 0:
-                converged |= optax.tree.norm(grad) <= grad_tol
-            # at a tolerance the step is not taken: the phase ends at the parameters that met it
-            ok = ok & ~converged
-            return carry._replace(
-                params=keep(ok, params, carry.params), state=keep(ok, state, carry.state),
-                last_finite=keep(finite_here, carry.params, carry.last_finite),
-                diverged=~ok & ~converged, step=carry.step + ok.astype(carry.step.dtype),
-                converged=converged), value
-
-        def record(args):
-            params, batch = args
-            values = problem.term_values(params, batch)
-            return jnp.stack([values[label] for label in labels])
-
-        def move(carry: _Carry) -> _Carry:
-            """Resampling, refinement and weighting due before this step."""
-            step, batch, weights = carry.step, carry.batch, carry.weights
-            if options.resample_every:
-                due = (step > 0) & (step % options.resample_every == 0)
-                key = jax.random.fold_in(moves.key, step)
-                batch = jax.lax.cond(due, lambda b: points.resample(b, moves.layout, pools, key), lambda b: b, batch)
-            if options.refine and moves.max_rounds:
-                every = options.refine.every
-                round_ = step // every - 1
-                due = (step > 0) & (step % every == 0) & (round_ < moves.max_rounds)
-                residuals_at = lambda b: problem.residuals(carry.params, b)
-                batch = jax.lax.cond(due, lambda b: points.refine(
-                    b, moves.layout, pools, residuals_at, options.refine.points, round_),
-                    lambda b: b, batch)
-            if options.weighting:
-                due = step % options.weighting.every == 0
-                weights = jax.lax.cond(due, lambda w: _balanced(problem, carry.params, batch, w,
-                                                                 step == 0,
-                                                                 options.weighting.smoothing),
-                                       lambda w: w, weights)
-            return carry._replace(batch=batch, weights=weights)
-
-        # A while loop over the chunk's steps (none wasted past the phase's end, a divergence
-        # or a tolerance), with no cond around a step: a cond per step cost Adam a third of
-        # its time (README, "What the loop costs"). Terms are recorded in an outer loop whose
-        # body starts at a multiple of RECORD_EVERY (or at the chunk's first step).
-        records = -(-length // RECORD_EVERY)  # most multiples of RECORD_EVERY in a chunk
+    def chunk(carry: Carry, end: jax.Array, pools: dict):
+        move = _mover(problem, moves, pools) if moving else (lambda c: c)
         first = carry.step
         limit = jnp.minimum(end, first + length)
-        moving = moves is not None or bool(options.weighting)
 
         def running(state) -> jax.Array:
             c = state[0]
             return (c.step < limit) & ~c.diverged & ~c.converged
 
-        def advance(carry: _Carry, values: jax.Array):
+        def advance(carry: Carry, values: jax.Array):
             index = carry.step
-            carry, value = update(carry)
+            carry, value = step(carry)
             return carry, values.at[index - first].set(value)
 
         def one_step(state):
             carry, values = state[:2]
-            return (*advance(move(carry) if moving else carry, values), False)
+            return (*advance(move(carry), values), False)
 
+        # A while loop over the chunk's steps (none wasted past the phase's end, a divergence
+        # or a tolerance), with no cond around a step: a cond per step cost Adam a third of
+        # its time (README, "What the loop costs"). Terms are recorded in an outer loop whose
+        # body starts at a multiple of RECORD_EVERY (or at the chunk's first step).
         def block(state):
             carry, values, steps, terms, n = state
-            carry = move(carry) if moving else carry
-            due = carry.step % RECORD_EVERY == 0
-            row = jax.lax.cond(due, record,
-                               lambda a: jnp.full((len(labels),), jnp.nan, problem.dtype),
-                               (carry.params, carry.batch))
-            slot = jnp.where(due, n, records)  # `records` is out of range: dropped
-            steps = steps.at[slot].set(carry.step, mode="drop")
-            terms = terms.at[slot].set(row, mode="drop")
+            carry = move(carry)
+            steps, terms, n = _recorded(problem, labels, carry, steps, terms, n)
             if moving:  # this step's points have moved: take it here, then the others
                 carry, values = advance(carry, values)
-                first = False
-            else:  # the inner loop takes this step too (one copy of the step to compile)
-                first = True
+            # else the inner loop takes this step too (one copy of the step to compile)
             to_record = lambda s: running(s) & (s[2] | (s[0].step % RECORD_EVERY != 0))
             carry, values, _ = jax.lax.while_loop(to_record, one_step,
-                                                  (carry, values, jnp.asarray(first)))
-            return carry, values, steps, terms, n + due.astype(n.dtype)
+                                                  (carry, values, jnp.asarray(not moving)))
+            return carry, values, steps, terms, n
 
         state = (carry, jnp.full((length,), jnp.nan, problem.dtype),
                  jnp.full((records,), -1, carry.step.dtype),
@@ -235,20 +122,55 @@ def _chunk_function(problem: Problem, phase: ir.Phase, length: int, moves: _Poin
     return chunk
 
 
-def _balanced(problem: Problem, params: Params, batch: Batch, weights: jax.Array,
-              first: jax.Array, smoothing: float = ir.Weighting().smoothing) -> jax.Array:
-    """Gradient-norm balancing (Wang, Teng & Perdikaris 2021): each term's multiplier becomes
-    (sum of all terms' gradient norms) / (its own), smoothed with the previous multipliers, so
-    that every term pulls on the parameters with the same strength (times its own weight).
-    The first update (at step 0) sets them outright."""
-    labels = [t.label for t in problem.ir.terms]
-    values = lambda p: jnp.stack([problem.term_values(p, batch)[label] for label in labels])
-    gradients = jax.jacrev(values)(params)  # one forward pass, a reverse pass per term
-    norms = jnp.sqrt(sum(jnp.sum(g.reshape(len(labels), -1) ** 2, axis=1)
-                         for g in jax.tree.leaves(gradients)))
-    target = jnp.sum(norms) / jnp.maximum(norms, jnp.finfo(norms.dtype).tiny)
-    new = jnp.where(first, target, smoothing * weights + (1 - smoothing) * target)
-    return jnp.where(jnp.isfinite(new), new, weights)
+def _recorded(problem: Problem, labels: list[str], carry: Carry, steps: jax.Array,
+              terms: jax.Array, n: jax.Array):
+    """Where ``carry``'s step is a multiple of `RECORD_EVERY`: it and each term's value there
+    written in row ``n`` of ``steps`` (R,) and ``terms`` (R, len(labels)), and n + 1."""
+    due = carry.step % RECORD_EVERY == 0
+    row = jax.lax.cond(due, lambda a: _term_row(problem, labels, *a),
+                       lambda a: jnp.full((len(labels),), jnp.nan, problem.dtype),
+                       (carry.params, carry.batch))
+    slot = jnp.where(due, n, steps.shape[0])  # out of range: dropped
+    steps = steps.at[slot].set(carry.step, mode="drop")
+    terms = terms.at[slot].set(row, mode="drop")
+    return steps, terms, n + due.astype(n.dtype)
+
+
+def _term_row(problem: Problem, labels: list[str], params: Params, batch: Batch) -> jax.Array:
+    """Each term's value, in the order of ``labels``: (len(labels),)."""
+    values = problem.term_values(params, batch)
+    return jnp.stack([values[label] for label in labels])
+
+
+def _mover(problem: Problem, moves: _Points | None, pools: dict) -> Callable[[Carry], Carry]:
+    """carry -> carry with the resampling, refinement and weighting due before its step; each
+    depends only on the step number, so a resumed run repeats them."""
+    options = problem.options
+
+    def move(carry: Carry) -> Carry:
+        step, batch, weights = carry.step, carry.batch, carry.weights
+        if options.resample_every:
+            due = (step > 0) & (step % options.resample_every == 0)
+            key = jax.random.fold_in(moves.key, step)
+            batch = jax.lax.cond(due, lambda b: points.resample(b, moves.layout, pools, key),
+                                 lambda b: b, batch)
+        if options.refine and moves.max_rounds:
+            every = options.refine.every
+            round_ = step // every - 1
+            due = (step > 0) & (step % every == 0) & (round_ < moves.max_rounds)
+            residuals_at = lambda b: problem.residuals(carry.params, b)
+            batch = jax.lax.cond(due, lambda b: points.refine(
+                b, moves.layout, pools, residuals_at, options.refine.points, round_),
+                lambda b: b, batch)
+        if options.weighting:
+            due = step % options.weighting.every == 0
+            weights = jax.lax.cond(due, lambda w: _balanced(problem, carry.params, batch, w,
+                                                             step == 0,
+                                                             options.weighting.smoothing),
+                                   lambda w: w, weights)
+        return carry._replace(batch=batch, weights=weights)
+
+    return move
 
 
 def _points(problem: Problem, key: jax.Array) -> tuple[Batch, _Points | None]:
@@ -274,36 +196,6 @@ def _points(problem: Problem, key: jax.Array) -> tuple[Batch, _Points | None]:
         rounds = 0
     batch = points.reserve(batch, layout)
     return batch, _Points(layout, pools, jax.random.fold_in(key, 2), rounds)
-
-
-def _all_finite(tree) -> jax.Array:
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
-
-
-class _History:
-    def __init__(self, labels: list[str]):
-        self.labels = labels
-        self.rows: dict[str, list[float]] = {"step": [], "loss": [], **{k: [] for k in labels}}
-
-    def add(self, outputs) -> None:
-        """A chunk's outputs: its first step, the loss before each of its steps, and the
-        steps at which terms were recorded (-1: none) with their values."""
-        first, values, steps, terms = (np.asarray(o) for o in outputs)
-        for step, row in zip(steps, terms):
-            if step < 0:
-                break
-            self.rows["step"].append(int(step))
-            self.rows["loss"].append(float(values[step - first]))
-            for label, v in zip(self.labels, row):
-                self.rows[label].append(float(v))
-
-    def add_final(self, step: int, loss: float, terms: dict[str, float]) -> None:
-        if self.rows["step"] and self.rows["step"][-1] == step:
-            return
-        self.rows["step"].append(step)
-        self.rows["loss"].append(loss)
-        for label in self.labels:
-            self.rows[label].append(terms[label])
 
 
 class _Interrupt:
@@ -360,13 +252,13 @@ def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
            callback: Callable | None) -> TrainResult:
     options = problem.options
     init_key, sample_key = jax.random.split(jax.random.key(options.seed))
-    if any(p.name == "engd" for p in options.optimizer):
-        problem.check_least_squares()
+    for check in {registered(p).check for p in options.optimizer} - {None}:
+        check(problem)
     fresh = problem.init(init_key)
     batch, moves = _points(problem, sample_key)  # on resume, the shapes the checkpoint fills
     labels = [t.label for t in problem.ir.terms]
     run = _Training(problem, moves, folder, callback, fresh, batch,
-                    jnp.ones(len(labels), problem.dtype), _History(labels))
+                    jnp.ones(len(labels), problem.dtype), History(labels))
     saved = run.begin(resume)
     bar = tqdm(total=sum(p.steps for p in options.optimizer), initial=run.step,
                disable=not progress, unit="step", dynamic_ncols=True, desc=problem.name)
@@ -379,8 +271,8 @@ def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
             run.status = "interrupted"
         finally:
             bar.close()
-    return _finish(problem, run.params, run.batch, run.history, run.status, run.step,
-                   run.train_s, run.compile_s, run.forms)
+    return finish(problem, run.params, run.batch, run.history, run.status, run.step,
+                  run.train_s, run.compile_s, run.forms)
 
 
 @dataclass
@@ -393,12 +285,12 @@ class _Training:
     params: Params
     batch: Batch
     weights: jax.Array
-    history: _History
+    history: History
     step: int = 0
     train_s: float = 0.0
     compile_s: float = 0.0
     status: str = "ok"
-    forms: dict = field(default_factory=dict)  # how each engd phase solved for its steps
+    forms: dict = field(default_factory=dict)  # how each phase with a form solved for its steps
     digest: str | None = None
     saved_step: int | None = None  # the step of the last checkpoint written
 
@@ -425,7 +317,7 @@ class _Training:
         """Run phase ``index`` on from where training stands (where ``saved`` says, resumed);
         False where training stops there (diverged, interrupted)."""
         # where a phase starts: where the previous one ended (early, at a tolerance)
-        state = optimizer(phase).init(self.params)
+        state = registered(phase).build(phase).init(self.params)
         first = self.step
         if saved is not None:
             if index < saved.phase or (index == saved.phase and saved.finished):
@@ -434,7 +326,7 @@ class _Training:
                 first, state = saved.phase_first, saved.state_like(state)
         if phase.steps == 0:
             return True
-        carry = _Carry.start(self.params, state, self.step, self.batch, self.weights)
+        carry = Carry.start(self.params, state, self.step, self.batch, self.weights)
         end = first + phase.steps
         chunk, pools = self._compile(index, phase, carry, end)
         carry, finished = self._chunks(chunk, carry, pools, (index, first, end), interrupt, bar)
@@ -449,21 +341,23 @@ class _Training:
             bar.refresh()
         return True
 
-    def _compile(self, index: int, phase: ir.Phase, carry: _Carry, end: int):
+    def _compile(self, index: int, phase: ir.Phase, carry: Carry, end: int):
         """The phase's compiled chunk (its compile time counted) and the pools it takes."""
         started = time.perf_counter()
         pools = self.moves.pools if self.moves is not None else {}
-        form = engd_form(self.problem, self.params, self.batch) if phase.name == "engd" else None
-        if form is not None:
+        row = registered(phase)
+        form = None
+        if row.form is not None:
+            form = row.form(self.problem, self.params, self.batch)
             self.forms[f"{index}:{phase.name}"] = form
-        length = min(phase.steps, CHUNK_STEPS.get(phase.name, 50))
+        length = min(phase.steps, row.chunk_steps)
         chunk = _compiled_chunk(self.problem, phase, length, self.moves, form,
                                 (carry, jnp.asarray(end, jnp.int32), pools))
         self.compile_s += time.perf_counter() - started
         return chunk, pools
 
-    def _chunks(self, chunk, carry: _Carry, pools: dict, where: tuple[int, int, int],
-                interrupt: _Interrupt, bar) -> tuple[_Carry, bool]:
+    def _chunks(self, chunk, carry: Carry, pools: dict, where: tuple[int, int, int],
+                interrupt: _Interrupt, bar) -> tuple[Carry, bool]:
         """Chunks until the phase ends (``where``: its index, first and end step), diverges,
         meets a tolerance or is interrupted; after each, a checkpoint and the callback."""
         index, first, end = where
@@ -506,58 +400,3 @@ class _Training:
         self.saved_step = self.step
 
 
-def _finish(problem: Problem, params: Params, batch: Batch, history: _History, status: str,
-            step: int, train_s: float, compile_s: float, forms: dict | None = None) -> TrainResult:
-    values = {k: float(v) for k, v in problem.term_values(params, batch).items()}
-    loss = float(problem.loss(params, batch))
-    if status == "ok" and not math.isfinite(loss):
-        status = "diverged"
-    history.add_final(step, loss, values)
-    metrics = {
-        "status": status,
-        "steps": step,
-        "time_s": train_s,
-        "compile_s": compile_s,
-        "loss": loss,
-        "terms": values,
-        "fields": field_errors(problem, params),
-        "params": {name: float(v) for name, v in params["params"].items()},
-        "precision": problem.options.precision,
-        "device": jax.devices()[0].platform,
-        # how each engd phase ("index:engd") solved for its steps: kernel, parameter,
-        # matrix-free or generalized (engd.choose_form, optim.engd_form)
-        "solver": dict(forms or {}),
-    }
-    return TrainResult(problem, params, metrics, history.rows)
-
-
-def field_errors(problem: Problem, params: Params, n: int = 10_000) -> dict[str, dict]:
-    """Relative L2 and max-abs error of every field with an `exact`, at `exact_reference`'s
-    points."""
-    errors = {}
-    rng = np.random.default_rng(2 ** 31 + problem.options.seed)
-    for exact in problem.ir.exact:
-        points, expected = exact_reference(problem, exact, rng, n)
-        predicted = np.asarray(problem.field(exact.field, params)(points), np.float64)
-        difference = predicted - expected
-        norm = np.linalg.norm(expected)
-        errors[exact.field] = {
-            "rel_l2": float(np.linalg.norm(difference) / norm) if norm > 0 else float(np.linalg.norm(difference)),
-            "max_abs": float(np.max(np.abs(difference))),
-        }
-    return errors
-
-
-def exact_reference(problem: Problem, exact: ir.Exact, rng: np.random.Generator,
-                    n: int = 10_000) -> tuple[jax.Array, np.ndarray]:
-    """Where and what ``exact`` says its field is: the reference values of its data file at
-    their points, or ``n`` fresh uniform points of the field's domain (drawn with ``rng``,
-    which `field_errors` seeds apart from training's) and the exact solution there."""
-    if exact.data is not None:
-        return jnp.asarray(exact.data.points, problem.dtype), np.asarray(exact.data.values)
-    f = problem.ir.reported(exact.field)
-    domain = problem.field_domain(f.name)
-    points, _ = geometry.region_points(ir.Region(domain_name="", domain=domain,
-                                                 on_boundary=False), n, rng, "uniform")
-    points = jnp.asarray(points[:, [domain.coords.index(c) for c in f.coords]], problem.dtype)
-    return points, np.asarray(problem.exact(f.name)(points), np.float64)
