@@ -19,7 +19,7 @@ from . import ir
 from .derivatives import (Combination, DerivativePlan, FieldPlan, Laplacian, TermPlan,
                           combination_name, directional_name, integral_label, laplacian_name,
                           multi_index, partial_name)
-from .errors import SpecError
+from .errors import SpecError, escaped
 from .expressions import Directional
 from .printer import UnprintableError, to_jax
 
@@ -438,8 +438,7 @@ def _quoted_text(text: str) -> str:
     the generated module: backslashes and quotes escaped, and every character that is not
     printable (NUL, line breaks, U+2028) written as its escape, so the text never ends the
     docstring or the line it stands in."""
-    return "".join("\\" + c if c in '\\"' else c if c.isprintable() else
-                   c.encode("unicode_escape").decode("ascii") for c in text)
+    return escaped(text.replace("\\", "\\\\").replace('"', '\\"'))
 
 
 def _field_lines(plan: FieldPlan, coords: tuple[str, ...], taken: set[str],

@@ -81,12 +81,16 @@ _LINE_SHOWN = 120
 _REASON_SHOWN = 400
 
 
+def escaped(text: str) -> str:
+    """``text`` with every unprintable character (a NUL, a line break, a terminal's escape
+    sequence) written as its Python escape: user text shown in messages or generated code."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def _printable(text: str, start: int, width: int) -> tuple[str, int, int]:
-    """The shown line with control characters (a NUL, a terminal's escape sequences) written as
-    escapes, so that a program's bytes never reach the terminal raw; the caret moves with them."""
-    def escaped(part: str) -> str:
-        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                       for c in part)
+    """The shown line with control characters written as escapes, so that a program's bytes
+    never reach the terminal raw; the caret moves with them."""
     before, spot = escaped(text[:start]), escaped(text[start:start + width])
     return before + spot + escaped(text[start + width:]), len(before), max(1, len(spot))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Span, SpecError
+from .errors import Span, SpecError, escaped
 from .limits import MAX_DATA_BYTES, MAX_SOURCE_BYTES
 
 
@@ -55,8 +55,7 @@ def read_regular_file(path: str | Path, limit: int) -> bytes:
 
 def shown_path(path) -> str:
     """A path as a message shows it: unprintable characters (a NUL byte) escaped."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in str(path))
+    return escaped(str(path))
 
 
 def _reason(error: Exception) -> str:
