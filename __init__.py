@@ -8,9 +8,14 @@
     result = problem.train()
     result.save("runs/poisson"); pinnc.load_run("runs/poisson")
 """
+from importlib import metadata as _metadata
+
 from .compiler.errors import FileError, SpecError
 
-__version__ = "0.1.0"
+try:  # one version, pyproject.toml's, as installed
+    __version__ = _metadata.version("pinnc")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "unknown"
 __all__ = ["SpecError", "FileError", "compile_file", "compile_source", "load_run", "Problem", "TrainResult"]
 
 

@@ -151,6 +151,34 @@ def test_console_script_reports_spec_error_without_traceback(malformed):
     assert done.stdout == ""
 
 
+@pytest.mark.parametrize("how", ["console script", "python -m pinnc"])
+def test_python_m_pinnc_is_the_pinnc_command(how, malformed):
+    script = shutil.which("pinnc") or str(Path(sys.executable).parent / "pinnc")
+    command = [script] if how == "console script" else [sys.executable, "-m", "pinnc"]
+    good = subprocess.run([*command, "check", str(EXAMPLES / "poisson.pde")],
+                          capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("poisson.pde: ok\n") and "field u(x, y)" in good.stdout
+    bad = subprocess.run([*command, "check", str(malformed)], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert f":{MALFORMED_LINE}:{MALFORMED_COLUMN}" in bad.stderr
+
+
+def test_version_is_the_installed_one_everywhere(capsys):
+    import importlib.metadata
+
+    import pinnc
+
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert importlib.metadata.version("pinnc") == declared == pinnc.__version__
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"pinnc {declared}\n"
+
+
 # --- compile ---
 
 def test_compile_prints_the_module(capsys):

@@ -1,0 +1,6 @@
+"""`python -m pinnc ...`: the `pinnc` command (`cli.main`)."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
