@@ -91,15 +91,16 @@ def units(evaluations: int, hundred, params, batch):
 
 def adam_chunk_against_unit(problem, params, batch, hundred, rounds: int = 8):
     """The best times of one compiled chunk of 200 Adam steps (the training loop's own
-    function, `runtime.training.loop._chunk_function`) and of 100 units, timed in alternation, so that
-    the machine's changing load falls on both alike."""
+    function, `runtime.training.chunks.chunk_function`) and of 100 units, timed in
+    alternation, so that the machine's changing load falls on both alike."""
     from pinnc.runtime.optim import optimizer
-    from pinnc.runtime.training import loop
+    from pinnc.runtime.training import chunks
+    from pinnc.runtime.training.step import Carry
     phase = problem.options.optimizer[0]
-    carry = loop.Carry.start(params, optimizer(phase).init(params), 0, batch,
-                               jnp.ones(len(problem.ir.terms), problem.dtype))
+    carry = Carry.start(params, optimizer(phase).init(params), 0, batch,
+                        jnp.ones(len(problem.ir.terms), problem.dtype))
     end = jnp.asarray(200, jnp.int32)
-    chunk = jax.jit(loop._chunk_function(problem, phase, 200, None)).lower(carry, end, {}).compile()
+    chunk = jax.jit(chunks.chunk_function(problem, phase, 200, None)).lower(carry, end, {}).compile()
     runs = {"chunk": timed(chunk, (carry, end, {})), "unit": timed(hundred, (params, batch))}
     seconds = in_alternation(runs, rounds + 1)  # the first round warms up
     return min(seconds["chunk"][1:]), min(seconds["unit"][1:])

@@ -339,6 +339,7 @@ class Options:
     precision: str = "float64"
     seed: int = 0
     model: Model = Model()
+    time_limit: float | None = None  # seconds of training, compilation excluded
 
     def points_in(self, region: Region, points: int | None = None) -> int:
         """How many points a term or integral on ``region`` gets: its own ``points``, else

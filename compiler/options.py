@@ -48,6 +48,7 @@ MAX_STEPS = 100_000_000
 MAX_WIDTH = 65_536
 MAX_LAYERS = 64
 MAX_SEED = 2**32 - 1
+MAX_SECONDS = 366 * 24 * 3600
 
 
 def integer(node: s.Expr, what: str, minimum: int = 1, maximum: int | None = None) -> int:
@@ -57,6 +58,15 @@ def integer(node: s.Expr, what: str, minimum: int = 1, maximum: int | None = Non
     if maximum is not None and value > maximum:
         raise SpecError(f"{what} must be at most {maximum:,}, got {value:,.0f}", node.span)
     return int(value)
+
+
+def seconds(node: s.Expr, what: str) -> float:
+    """A positive duration in seconds, at most a year."""
+    value = literal(node)
+    if not 0 < value <= MAX_SECONDS:
+        raise SpecError(f"{what} must be a number of seconds in (0, {MAX_SECONDS:,}], "
+                        f"got {value:g}", node.span)
+    return value
 
 
 def word(node: s.Expr, choices: Iterable[str], what: str) -> str:
@@ -215,6 +225,7 @@ _READERS: Mapping[str, Callable[[s.SetOption], object]] = {
     "precision": lambda st: word(_single(st), PRECISIONS, "precision"),
     "seed": lambda st: integer(_single(st), "seed", minimum=0, maximum=MAX_SEED),
     "model": lambda st: model(_single(st)),
+    "time_limit": lambda st: seconds(_single(st), "time_limit"),
 }
 OPTION_NAMES = tuple(_READERS)
 

@@ -67,7 +67,7 @@ def killed_while_compiling(*args):
 def test_a_run_killed_during_compilation_resumes_from_step_0(problem, tmp_path, capsys,
                                                             monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(training, "_compiled_chunk", killed_while_compiling)
+        patch.setattr(training, "compiled_chunk", killed_while_compiling)
         with pytest.raises(Killed):
             training.train(problem, progress=False, checkpoint=tmp_path)
     assert {"spec.pde", "run.json"} <= {p.name for p in tmp_path.iterdir()}
@@ -81,7 +81,7 @@ def test_a_run_killed_during_compilation_resumes_from_step_0(problem, tmp_path, 
 def test_a_new_training_into_a_folder_killed_during_compilation_works(problem, tmp_path,
                                                                      capsys, monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(training, "_compiled_chunk", killed_while_compiling)
+        patch.setattr(training, "compiled_chunk", killed_while_compiling)
         with pytest.raises(Killed):
             training.train(problem, progress=False, checkpoint=tmp_path)
     status, err = run(["train", POISSON, "-q", "-o", tmp_path, *TINY], capsys)

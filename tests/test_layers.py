@@ -27,6 +27,7 @@ ALLOWED_IN_FUNCTIONS = {
     ("pinnc.cli", "pinnc.runtime"): "`pinnc check` and `pinnc compile` start without JAX",
     ("pinnc.cli", "jax"): "`pinnc check` and `pinnc compile` start without JAX",
     ("pinnc.cli", "numpy"): "only `pinnc eval` needs it",
+    ("pinnc.runtime.runs.events", "tensorboardX"): "only runs with a folder pay its import",
 }
 
 

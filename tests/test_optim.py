@@ -14,7 +14,8 @@ from pinnc.compiler import ir, options
 from pinnc.runtime.optim import KEYWORDS, OPTIMIZERS, Optimizer, optimizer, registry
 from pinnc.runtime.optim.engd import (DAMPING_RANGE, engd, gauss_newton_direction,
                                       scale_by_gauss_newton, scale_by_grid_linesearch)
-from pinnc.runtime.training import loop
+from pinnc.runtime.training import chunks
+from pinnc.runtime.training.step import Carry
 
 jax.config.update("jax_enable_x64", True)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -118,10 +119,10 @@ def test_a_new_optimizer_is_one_registry_row(monkeypatch):
                                  model="mlp(hidden=[6])")
     phase = ir.Phase("sgd", 7, (("lr", 1e-3),))
     params = problem.init(jax.random.key(0))
-    batch, moves = loop._points(problem, jax.random.key(1))
+    batch, moves = chunks.initial_points(problem, jax.random.key(1))
     weights = jnp.ones(len(problem.ir.terms), problem.dtype)
-    carry = loop.Carry.start(params, optimizer(phase).init(params), 0, batch, weights)
-    chunk = jax.jit(loop._chunk_function(problem, phase, 7, moves))
+    carry = Carry.start(params, optimizer(phase).init(params), 0, batch, weights)
+    chunk = jax.jit(chunks.chunk_function(problem, phase, 7, moves))
     carry, (_, values, _, _) = chunk(carry, jnp.asarray(7, jnp.int32), {})
     expected, state = params, optax.sgd(1e-3).init(params)
     for _ in range(7):

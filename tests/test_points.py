@@ -11,7 +11,7 @@ import pytest
 
 import pinnc
 from pinnc.runtime.training import points, train
-from pinnc.runtime.training.loop import _balanced
+from pinnc.runtime.training.weighting import balanced
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -107,14 +107,14 @@ def test_each_set_of_a_pool_is_drawn_whole_with_the_sampler():
 def test_gradient_norm_balancing_equalizes_the_terms_pull(problem):
     params = problem.init(jax.random.key(0))
     batch = problem.sample(jax.random.key(1))
-    weights = _balanced(problem, params, batch, jnp.ones(2), jnp.asarray(True))
+    weights = balanced(problem, params, batch, jnp.ones(2), jnp.asarray(True))
     norms = [float(jnp.sqrt(sum(jnp.sum(g ** 2) for g in jax.tree.leaves(
         jax.grad(lambda p, l=label: problem.term_values(p, batch)[l])(params)))))
         for label in ("pde1", "bc1")]
     pulls = [w * n for w, n in zip(np.asarray(weights), norms)]
     assert pulls[0] == pytest.approx(pulls[1], rel=1e-10)
     assert pulls[0] == pytest.approx(sum(norms), rel=1e-10)
-    smoothed = _balanced(problem, params, batch, 2 * weights, jnp.asarray(False))
+    smoothed = balanced(problem, params, batch, 2 * weights, jnp.asarray(False))
     np.testing.assert_allclose(smoothed, 0.9 * 2 * weights + 0.1 * weights, rtol=1e-10)
 
 

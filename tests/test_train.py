@@ -404,19 +404,20 @@ def test_a_chunk_of_steps_is_one_device_program_that_never_calls_the_host():
     program, a while loop over its steps, with no host callback, infeed or outfeed inside;
     the host sees the carry only between chunks."""
     from pinnc.runtime.optim import optimizer, registered
-    from pinnc.runtime.training import loop as t
+    from pinnc.runtime.training import chunks
+    from pinnc.runtime.training.step import Carry
     problem = pinnc.compile_file(EXAMPLES / "poisson.pde", points=60, boundary_points=24,
                                  model="mlp(hidden=[8])", resample_every=5,
                                  optimizer="adam(steps=10) then lbfgs(steps=10) "
                                            "then ssbroyden(steps=10) then engd(steps=10)")
     params = problem.init(jax.random.key(0))
-    batch, moves = t._points(problem, jax.random.key(1))
+    batch, moves = chunks.initial_points(problem, jax.random.key(1))
     weights = jnp.ones(len(problem.ir.terms), problem.dtype)
     for phase in problem.options.optimizer:
-        carry = t.Carry.start(params, optimizer(phase).init(params), 0, batch, weights)
+        carry = Carry.start(params, optimizer(phase).init(params), 0, batch, weights)
         row = registered(phase)
         form = row.form(problem, params, batch) if row.form is not None else None
-        chunk = t._chunk_function(problem, phase, 10, moves, form)
+        chunk = chunks.chunk_function(problem, phase, 10, moves, form)
         text = jax.jit(chunk).lower(carry, jnp.asarray(10, jnp.int32), moves.pools).as_text()
         assert "stablehlo.while" in text, phase.name
         for host in ("callback", "infeed", "outfeed", "stablehlo.send", "stablehlo.recv"):
