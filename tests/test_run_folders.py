@@ -3,6 +3,7 @@ end in one `FileError` message naming the file (and its line), exit status 1, ne
 or another exception; messages never quote a file's values."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -263,3 +264,57 @@ def _resume_state(folder: Path) -> None:
                                         len(problem.ir.terms))
     if saved is not None:
         saved.state_like(optimizer(problem.options.optimizer[saved.phase]).init(fresh))
+
+
+# --- what a run folder says about its run: run.json's record, the plots' headings ---
+
+LABELLED = ("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y): mlp(hidden=[8])\n"
+            "pde inside: lap(u) = -2*pi^2*sin(pi*x)*sin(pi*y) in O\n"
+            "bc wall: u = 0 on boundary(O)\nexact u = sin(pi*x)*sin(pi*y)\n")
+
+
+def test_an_api_run_records_itself_and_heads_its_plots(tmp_path, monkeypatch):
+    from pinnc.runtime.runs import plots
+    from pinnc.runtime.training import TrainResult
+
+    problem = pinnc.compile_source(LABELLED, "labelled", points=32, seed=9)
+    params = problem.init(jax.random.key(0))
+    history = {"step": [0, 10], "loss": [2.0, 1.0], "inside": [1.5, 0.8], "wall": [0.5, 0.2]}
+    metrics = {"status": "interrupted", "steps": 10, "loss": 1.0,
+               "fields": {"u": {"rel_l2": 0.0123, "max_abs": 0.5}}, "params": {}}
+    figures = {}
+    save = plots._save
+
+    def capture(figure, path, title=None):
+        legend = [a.get_legend() for a in figure.axes if a.get_legend()]
+        figures[Path(path).name] = (title, [a.get_title() for a in figure.axes],
+                                    [t.get_text() for lg in legend for t in lg.get_texts()])
+        return save(figure, path, title)
+    monkeypatch.setattr(plots, "_save", capture)
+    folder = TrainResult(problem, params, metrics, history).save(tmp_path / "run")
+
+    _, titles, legend = figures["loss.png"]
+    assert titles == ["labelled: loss and its terms (interrupted)"]
+    assert legend == ["loss", "inside", "wall"]
+    heading, titles, _ = figures["field_u.png"]
+    assert heading == "u (relative L2 error 1.23e-02, interrupted)"
+    assert titles[:3] == ["u: prediction", "u: exact", "u: absolute error"]
+
+    run = json.loads((folder / "run.json").read_text())
+    assert run["started_from"] == "python api" and "command" not in run
+    assert run["seed"] == 9 and run["overrides"] == {"points": 32, "seed": 9}
+    assert run["fields"] == {"u": ["x", "y"]}
+    assert run["options"]["points"] == 32 and run["options"]["boundary_points"] == 200
+    assert run["options"]["optimizer"] == [{"name": "engd", "steps": 5000, "damping": 1e-6,
+                                            "adaptive": 1.0}]
+    assert run["options"]["model"]["hidden"] == [64]
+    # the record does not change what the folder rebuilds
+    assert load_problem(folder).options == problem.options
+
+
+def test_a_finished_runs_plots_say_finished():
+    from pinnc.runtime.runs import plots
+
+    assert plots.heading("u", "ok", 3.14159e-5) == "u (relative L2 error 3.14e-05, finished)"
+    assert plots.heading("u", "diverged") == "u (diverged)"
+    assert plots.heading("u") == "u"

@@ -4,9 +4,11 @@
     DIR/params.npz     every array of the parameter pytree, keyed by its path ("fields/u/0/w");
                        numpy's format, read with allow_pickle=False: nothing executable
     DIR/history.csv    step, loss and each term, every RECORD_EVERY steps
-    DIR/spec.pde       the program, and DIR/run.json the options overrides, to rebuild fields
+    DIR/spec.pde       the program, and DIR/run.json the options overrides, to rebuild fields,
+                       and what made the run (`record`: versions, seed, date, command, ...)
     DIR/*.png          loss history, fields (and errors, time slices)
     DIR/checkpoint.npz the state of training after the last finished chunk (`checkpoints`)
+    DIR/vtk/*.vtu      the fields on a grid, for ParaView (`pinnc export`, `export`)
     DIR/.lock          held by the training that writes the folder (`writing`)
 
 Every file is written to a temporary name and renamed into place, so that a reader sees the old
@@ -36,15 +38,16 @@ import numpy as np
 from ...compiler.errors import FileError, SpecError
 from ...compiler.files import UnreadableFile, read_regular_file
 from ...compiler.limits import MAX_DATA_BYTES, MAX_SOURCE_BYTES
-from .. import geometry
 from ..model import Params, Problem
-from . import plots
+from . import plots, record
 
 FORMAT = 1
 LOCK = ".lock"
 # What a training leaves behind; a new training into the folder removes them first, so that a
 # folder never pairs a new spec.pde with another program's parameters.
 RESULTS = ("checkpoint.npz", "params.npz", "metrics.json", "history.csv")
+# Where `pinnc export` writes by default: its files show the previous run's fields, so go too.
+EXPORTS = "vtk"
 # An .npz of parameters or a checkpoint (points included) is read whole into memory.
 MAX_ARRAYS_BYTES = 4 << 30
 
@@ -113,7 +116,8 @@ def start(problem: Problem, directory) -> None:
     """Begin a new training in ``directory``: a previous run's results removed, the program
     written (spec.pde, run.json), so that even a run killed before its first chunk resumes."""
     directory = Path(directory)
-    for name in RESULTS:
+    exported = [path.relative_to(directory) for path in (directory / EXPORTS).glob("*.vtu")]
+    for name in [*RESULTS, *exported]:
         try:
             (directory / name).unlink(missing_ok=True)
         except OSError as error:
@@ -163,7 +167,7 @@ def save_run(directory, problem: Problem, params: Params, metrics: dict,
         _write_text(directory / "metrics.json",
                     json.dumps(_strict(metrics), indent=2, allow_nan=False) + "\n")
         try:
-            write_plots(directory, problem, params, history)
+            plots.plot_run(directory, problem, params, history, metrics)
         except OSError as error:
             raise FileError(directory, f"cannot write the plots: {_reason(error)}") from None
     return directory
@@ -179,7 +183,7 @@ def _strict(value):
 
 
 def array_key(path) -> str:
-    return "/".join(str(getattr(p, "key", getattr(p, "idx", p))) for p in path)
+    return "/".join(str(getattr(p, "key", getattr(p, "idx", getattr(p, "name", p)))) for p in path)
 
 
 def save_params(path: Path, params: Params) -> None:
@@ -205,35 +209,31 @@ def _write_text(path: Path, text: str) -> None:
 
 def save_program(problem: Problem, directory) -> None:
     """spec.pde and run.json: what `load_run` and `pinnc train --resume` rebuild the problem
-    from."""
+    from, and what made the run (`record.provenance`)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     _write_text(directory / "spec.pde", problem.text)
     run = {"format": FORMAT, "spec": problem.filename, "name": problem.name,
-           "overrides": {k: v for k, v in problem.overrides.items()}}
-    _write_text(directory / "run.json", json.dumps(run, indent=2) + "\n")
+           "overrides": {k: v for k, v in problem.overrides.items()},
+           **record.provenance(problem)}
+    _write_text(directory / "run.json", json.dumps(_strict(run), indent=2) + "\n")
 
 
-def write_plots(directory: Path, problem: Problem, params: Params,
-                history: dict[str, list[float]]) -> list[Path]:
-    """The loss history and, for 1-D and 2-D fields (and lets of fields that an `exact`
-    names), the field (and its error)."""
-    written = [plots.plot_history(directory / "loss.png", history)]
-    for f in problem.ir.quantities:
-        domain = problem.field_domain(f.name)
-        shape = geometry.build(domain)
-        columns = [domain.coords.index(c) for c in f.coords]
-        lows, highs = (np.asarray(b)[columns] for b in shape.bounding_box())
-        predict = _numpy(problem.field(f.name, params), problem)
-        exact = problem.exact(f.name)
-        contains = shape.contains if tuple(f.coords) == domain.coords else None
-        written += plots.plot_field(directory, f.name, f.coords, lows, highs, predict,
-                                    _numpy(exact, problem) if exact else None, contains)
-    return written
-
-
-def _numpy(function, problem: Problem):
-    return lambda X: np.asarray(function(jnp.asarray(X, problem.dtype)), np.float64)
+def field_coordinates(directory) -> dict[str, list[str]] | None:
+    """{field: its coordinates} as run.json records them (without compiling the program), or
+    None where it records none; a FileError where run.json is missing or damaged."""
+    directory = _run_folder(directory)
+    record_path = directory / "run.json"
+    if not record_path.exists() and not (directory / "params.npz").exists():
+        raise FileError(directory, _unfinished(directory))
+    fields = _read_json(record_path).get("fields")
+    if fields is None:
+        return None
+    if not isinstance(fields, dict) or not all(
+            isinstance(coords, list) and all(isinstance(c, str) for c in coords)
+            for coords in fields.values()):
+        raise FileError(record_path, "'fields' is not a table of coordinate names")
+    return fields
 
 
 # --- reading a run -------------------------------------------------------------------------------
@@ -255,17 +255,22 @@ def read_run(directory, compile_program: CompileProgram) -> SavedRun:
     """Read a run folder back: the problem compiled again from its spec (`load_problem`), the
     trained params. Raises `FileError` naming the file that is missing, damaged or of another
     program."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        reason = "no such run folder" if not directory.exists() else "not a run folder"
-        raise FileError(directory, f"{reason}; train one with 'pinnc train SPEC.pde -o "
-                        f"{directory}'")
+    directory = _run_folder(directory)
     if not (directory / "params.npz").exists():
         raise FileError(directory, _unfinished(directory))
     problem = load_problem(directory, compile_program)
     params = load_params(directory / "params.npz", problem.init(jax.random.key(0)))
     metrics = _read_json(directory / "metrics.json")
     return SavedRun(problem, params, metrics, _read_history(directory / "history.csv"))
+
+
+def _run_folder(directory) -> Path:
+    directory = Path(directory)
+    if not directory.is_dir():
+        reason = "no such run folder" if not directory.exists() else "not a run folder"
+        raise FileError(directory, f"{reason}; train one with 'pinnc train SPEC.pde -o "
+                        f"{directory}'")
+    return directory
 
 
 def _unfinished(directory: Path) -> str:

@@ -15,16 +15,50 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen befor
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
+from ..model import Params, Problem  # noqa: E402
+from .extent import field_extent, on_host  # noqa: E402
+
 PointFunction = Callable[[np.ndarray], np.ndarray]
 """Values at points: (N, dim) float array -> (N,) array."""
 
 _GRID = 200      # points per axis of a 2-D image
 _LINE = 400      # points along a 1-D plot or a slice
 _SLICES = 5      # times shown in a space-time slice plot
+# How a run's status (metrics.json) reads in a figure's heading.
+_STATUS = {"ok": "finished"}
 
 
-def plot_history(path: Path, history: dict[str, list[float]]) -> Path:
-    """Plot ``history["loss"]`` and every term's series against ``history["step"]``; log y.
+def heading(subject: str, status: str | None = None, rel_l2: float | None = None) -> str:
+    """A figure's heading: ``subject``, the relative L2 error against the exact solution where
+    there is one, and the run's status, e.g. ``u (relative L2 error 3.1e-04, finished)``."""
+    parts = [] if rel_l2 is None else [f"relative L2 error {rel_l2:.2e}"]
+    if status is not None:
+        parts.append(_STATUS.get(status, status))
+    return f"{subject} ({', '.join(parts)})" if parts else subject
+
+
+def plot_run(directory: Path, problem: Problem, params: Params,
+             history: dict[str, list[float]], metrics: dict | None = None) -> list[Path]:
+    """A run's figures: the loss history and, for 1-D and 2-D fields (and lets of fields that
+    an `exact` names), the field (and its error); each headed by the run's status and a
+    field's relative L2 error, where ``metrics`` (as metrics.json) holds them."""
+    metrics = metrics or {}
+    status, errors = metrics.get("status"), metrics.get("fields", {})
+    written = [plot_history(Path(directory) / "loss.png", history,
+                            heading(f"{problem.name}: loss and its terms", status))]
+    for f in problem.ir.quantities:
+        extent = field_extent(problem, f.name)
+        exact = problem.exact(f.name)
+        written += plot_field(Path(directory), f.name, extent.coords, extent.lows, extent.highs,
+                              on_host(problem.field(f.name, params), problem),
+                              on_host(exact, problem) if exact else None, extent.contains,
+                              heading(f.name, status, errors.get(f.name, {}).get("rel_l2")))
+    return written
+
+
+def plot_history(path: Path, history: dict[str, list[float]], title: str | None = None) -> Path:
+    """Plot ``history["loss"]`` and every term's series against ``history["step"]``, each
+    curve labelled with its term's label; log y. ``title`` heads the figure.
 
     A log axis cannot show zero or negative values, and a ``minimize`` term may take them: such
     a series is drawn as its absolute value (its label says so) and its zeros are left out.
@@ -42,7 +76,7 @@ def plot_history(path: Path, history: dict[str, list[float]]) -> Path:
     axes.set_yscale("log")
     axes.set_xlabel("step")
     axes.set_ylabel("value")
-    axes.set_title("Training loss and its terms")
+    axes.set_title(title or "Training loss and its terms")
     axes.legend(fontsize="small")
     axes.grid(True, which="major", alpha=0.3)
     return _save(figure, path)
@@ -50,8 +84,10 @@ def plot_history(path: Path, history: dict[str, list[float]]) -> Path:
 
 def plot_field(folder: Path, name: str, coords: tuple[str, ...], lows, highs,
                predict: PointFunction, exact: PointFunction | None = None,
-               contains: Callable[[np.ndarray], np.ndarray] | None = None) -> list[Path]:
-    """Plot field ``name`` over the box ``lows``..``highs`` (each (dim,)); return the files.
+               contains: Callable[[np.ndarray], np.ndarray] | None = None,
+               title: str | None = None) -> list[Path]:
+    """Plot field ``name`` over the box ``lows``..``highs`` (each (dim,)); return the files,
+    each headed by ``title`` (`heading`) where given.
 
     1-D: ``field_<name>.png``, the prediction (with ``exact`` dashed, and an error panel).
     2-D: ``field_<name>.png``, an image of the prediction (panels prediction | exact | error
@@ -61,16 +97,17 @@ def plot_field(folder: Path, name: str, coords: tuple[str, ...], lows, highs,
     """
     lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
     if len(coords) == 1:
-        return [_plot_line(folder / f"field_{name}.png", name, coords[0], lows[0], highs[0],
-                           predict, exact)]
-    if len(coords) != 2:
+        paths = [_plot_line(folder / f"field_{name}.png", name, coords[0], lows[0], highs[0],
+                            predict, exact)]
+    elif len(coords) == 2:
+        paths = [_plot_image(folder / f"field_{name}.png", name, coords, lows, highs, predict,
+                             exact, contains)]
+        if "t" in coords:
+            paths.append(_plot_slices(folder / f"slices_{name}.png", name, coords, lows, highs,
+                                      predict, exact, contains))
+    else:
         return []
-    paths = [_plot_image(folder / f"field_{name}.png", name, coords, lows, highs, predict,
-                         exact, contains)]
-    if "t" in coords:
-        paths.append(_plot_slices(folder / f"slices_{name}.png", name, coords, lows, highs,
-                                  predict, exact, contains))
-    return paths
+    return [_save(figure, path, title) for figure, path in paths]
 
 
 def _values(function: PointFunction, points: np.ndarray) -> np.ndarray:
@@ -79,7 +116,7 @@ def _values(function: PointFunction, points: np.ndarray) -> np.ndarray:
 
 
 def _plot_line(path: Path, name: str, coord: str, low: float, high: float,
-               predict: PointFunction, exact: PointFunction | None) -> Path:
+               predict: PointFunction, exact: PointFunction | None) -> tuple[plt.Figure, Path]:
     points = np.linspace(low, high, _LINE)[:, None]
     predicted = _values(predict, points)
     columns = 1 if exact is None else 2
@@ -93,12 +130,12 @@ def _plot_line(path: Path, name: str, coord: str, low: float, high: float,
         axes[1].set(xlabel=coord, ylabel="|error|", title=f"{name}: absolute error")
         axes[0].legend()
     axes[0].set(xlabel=coord, ylabel=name, title=name)
-    return _save(figure, path)
+    return figure, path
 
 
 def _plot_image(path: Path, name: str, coords: tuple[str, ...], lows: np.ndarray,
                 highs: np.ndarray, predict: PointFunction, exact: PointFunction | None,
-                contains: Callable[[np.ndarray], np.ndarray] | None) -> Path:
+                contains: Callable[[np.ndarray], np.ndarray] | None) -> tuple[plt.Figure, Path]:
     horizontal, vertical = _axes_order(coords)
     ticks = [np.linspace(lows[i], highs[i], _GRID) for i in range(2)]
     mesh = np.meshgrid(ticks[horizontal], ticks[vertical])  # each (GRID, GRID), rows = vertical
@@ -120,12 +157,12 @@ def _plot_image(path: Path, name: str, coords: tuple[str, ...], lows: np.ndarray
                                     cmap="magma" if norm is not None else "viridis")
         figure.colorbar(mesh_plot, ax=axis)
         axis.set(xlabel=coords[horizontal], ylabel=coords[vertical], title=f"{name}: {title}")
-    return _save(figure, path)
+    return figure, path
 
 
 def _plot_slices(path: Path, name: str, coords: tuple[str, ...], lows: np.ndarray,
                  highs: np.ndarray, predict: PointFunction, exact: PointFunction | None,
-                 contains: Callable[[np.ndarray], np.ndarray] | None) -> Path:
+                 contains: Callable[[np.ndarray], np.ndarray] | None) -> tuple[plt.Figure, Path]:
     time, space = coords.index("t"), 1 - coords.index("t")
     figure, axes = plt.subplots(figsize=(7, 4.5))
     colours = plt.cm.viridis(np.linspace(0, 0.9, _SLICES))
@@ -141,7 +178,7 @@ def _plot_slices(path: Path, name: str, coords: tuple[str, ...], lows: np.ndarra
     axes.set(xlabel=coords[space], ylabel=name,
              title=f"{name} at five times" + (" (exact dashed)" if exact is not None else ""))
     axes.legend(fontsize="small")
-    return _save(figure, path)
+    return figure, path
 
 
 def _axes_order(coords: tuple[str, ...]) -> tuple[int, int]:
@@ -158,9 +195,11 @@ def _error_norm(error: np.ma.MaskedArray) -> LogNorm | None:
     return LogNorm(vmin=max(positive.min(), positive.max() * 1e-8), vmax=positive.max())
 
 
-def _save(figure: plt.Figure, path: Path) -> Path:
+def _save(figure: plt.Figure, path: Path, title: str | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if title:
+        figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
