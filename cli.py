@@ -1,4 +1,5 @@
-"""The `pinnc` command: check, compile, train, eval (INTERFACE.md). It only wires the stages.
+"""The `pinnc` command: check, compile, train, eval, export, options (INTERFACE.md,
+docs/cli.md). It only wires the stages.
 
 Exit status: 0 success; 1 a problem in the user's input, reported as one message on stderr;
 2 a usage error (argparse's own).
@@ -12,9 +13,11 @@ import re
 import sys
 from pathlib import Path
 
-from .compiler import derivatives, ir
-from .compiler.errors import FileError, SpecError
+from . import __version__, option_reference
+from .compiler import derivatives
+from .compiler.errors import FileError, SpecError, did_you_mean
 from .compiler.pipeline import Compiled, compile_text, parse_assignment, read_source
+from .summary import summary
 
 
 class UsageError(Exception):
@@ -22,7 +25,10 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `pinnc ARGV` (``sys.argv[1:]`` where None); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.argv = ["pinnc", *argv]
     try:
         return args.run(args) or 0
     except SpecError as error:
@@ -36,43 +42,126 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _command(commands, name: str, summary: str, *examples: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:]
+                               + ".", epilog=_examples(*examples),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _spec(parser: argparse.ArgumentParser, **more) -> None:
+    parser.add_argument("spec", type=Path, metavar="SPEC.pde", **more,
+                        help="the program, e.g. examples/poisson.pde")
+
+
+def _overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                        help="override an option the program sets (repeatable; 'pinnc options' "
+                             "lists them), e.g. --set points=4000 --set "
+                             "'optimizer=adam(steps=500) then lbfgs(steps=500)'")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pinnc", description="Compile .pde specifications to "
-                                     "trained physics-informed neural networks.")
+    parser = argparse.ArgumentParser(
+        prog="pinnc", description="Compile .pde specifications to trained physics-informed "
+        "neural networks.", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples("pinnc check examples/poisson.pde",
+                         "pinnc train examples/poisson.pde -o runs/poisson",
+                         "pinnc eval runs/poisson points.csv -o values.csv",
+                         "pinnc COMMAND --help   (each command's arguments and examples)"))
+    parser.add_argument("--version", action="version", version=f"pinnc {__version__}",
+                        help="print pinnc's version and exit, e.g. pinnc --version")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", help="parse and validate a spec; print a summary")
-    check.add_argument("spec", type=Path, metavar="SPEC.pde")
+    check = _command(commands, "check", "parse and validate a spec; print a summary",
+                     "pinnc check examples/poisson.pde")
+    _spec(check)
     check.set_defaults(run=_check)
 
-    compile_ = commands.add_parser("compile", help="write the generated JAX module")
-    compile_.add_argument("spec", type=Path, metavar="SPEC.pde")
-    compile_.add_argument("-o", "--output", type=Path, metavar="OUT.py")
+    compile_ = _command(commands, "compile", "write the generated JAX module",
+                        "pinnc compile examples/poisson.pde -o poisson.py",
+                        "pinnc compile examples/heat.pde --emit plan",
+                        "pinnc compile examples/poisson.pde --set precision=float32")
+    _spec(compile_)
+    compile_.add_argument("-o", "--output", type=Path, metavar="OUT.py",
+                          help="file to write (default: standard output), e.g. -o poisson.py")
     compile_.add_argument("--emit", choices=("jax", "sympy", "plan"), default="jax",
                           help="jax: the module (default); sympy: the symbolic residuals; "
-                               "plan: the derivative plan")
-    compile_.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE")
+                               "plan: the derivative plan, e.g. --emit sympy")
+    _overrides(compile_)
     compile_.set_defaults(run=_compile)
 
-    train = commands.add_parser("train", help="compile, sample, train; write a run folder")
-    train.add_argument("spec", type=Path, metavar="SPEC.pde", nargs="?")
+    train = _command(commands, "train", "compile, sample, train; write a run folder",
+                     "pinnc train examples/poisson.pde",
+                     "pinnc train examples/poisson.pde -o runs/p1 --seed 1 --set points=4000",
+                     "pinnc train --resume runs/p1")
+    _spec(train, nargs="?")
     train.add_argument("-o", "--output", type=Path, metavar="DIR",
                        help="run folder (default runs/<spec name>); a checkpoint is written "
-                            "there after every chunk of steps")
+                            "there after every chunk of steps, e.g. -o runs/poisson")
     train.add_argument("--resume", type=Path, metavar="DIR",
                        help="continue the killed or interrupted run in DIR from its checkpoint "
-                            "(its own spec.pde and options; no SPEC.pde)")
-    train.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
-                       help="override an option of the spec, e.g. --set points=4000")
-    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+                            "(its own spec.pde and options; no SPEC.pde), e.g. --resume "
+                            "runs/poisson")
+    _overrides(train)
+    train.add_argument("--seed", type=_natural, metavar="N",
+                       help="the random seed of the initial weights and the points: the same as "
+                            "--set seed=N, e.g. --seed 1")
+    train.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress bar, e.g. pinnc train spec.pde -q")
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("eval", help="trained fields at the points of a CSV")
-    evaluate.add_argument("run_dir", type=Path, metavar="DIR")
-    evaluate.add_argument("points", type=Path, metavar="POINTS.csv")
-    evaluate.add_argument("-o", "--output", type=Path, metavar="OUT.csv")
+    evaluate = _command(commands, "eval", "trained fields at the points of a CSV",
+                        "pinnc eval runs/poisson points.csv",
+                        "pinnc eval runs/poisson points.csv -o values.csv")
+    evaluate.add_argument("run_dir", type=Path, metavar="DIR",
+                          help="a run folder written by 'pinnc train', e.g. runs/poisson")
+    evaluate.add_argument("points", type=Path, metavar="POINTS.csv",
+                          help="a CSV whose header names the fields' coordinates, one point "
+                               "a row, e.g. a file holding 'x,y' then '0.5,0.25'")
+    evaluate.add_argument("-o", "--output", type=Path, metavar="OUT.csv",
+                          help="file to write (default: standard output), e.g. -o values.csv")
     evaluate.set_defaults(run=_eval)
+
+    export = _command(commands, "export", "write a run's fields on a grid of their domains, "
+                      "for ParaView", "pinnc export runs/poisson --vtk",
+                      "pinnc export runs/poisson --vtk --grid 101 -o poisson_vtk")
+    export.add_argument("run_dir", type=Path, metavar="DIR",
+                        help="a run folder written by 'pinnc train', e.g. runs/poisson")
+    export.add_argument("--vtk", action="store_true",
+                        help="write VTK unstructured grids, <field>.vtu (the default and only "
+                             "format), e.g. --vtk")
+    export.add_argument("--grid", type=_natural, metavar="N",
+                        help="points per axis of the grid (default 1001 for one coordinate, 201 "
+                             "for two, 51 for three), e.g. --grid 101")
+    export.add_argument("--field", action="append", metavar="NAME",
+                        help="export this field only (repeatable; default every field), e.g. "
+                             "--field u")
+    export.add_argument("-o", "--output", type=Path, metavar="OUT_DIR",
+                        help="folder to write the files into (default DIR/vtk), e.g. -o "
+                             "poisson_vtk")
+    export.set_defaults(run=_export)
+
+    options = _command(commands, "options", "list the options 'set' takes, their values and "
+                       "defaults", "pinnc options", "pinnc options optimizer seed")
+    options.add_argument("names", nargs="*", metavar="OPTION",
+                         help="list only these options, e.g. optimizer")
+    options.set_defaults(run=_options)
     return parser
+
+
+def _natural(text: str) -> int:
+    """An argument that is a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
 
 
 def _compiled(spec: Path, assignments: list[str]) -> Compiled:
@@ -84,52 +173,6 @@ def _check(args) -> int:
     compiled = _compiled(args.spec, [])
     print(summary(compiled, args.spec.name))
     return 0
-
-
-def summary(compiled: Compiled, name: str) -> str:
-    """What `pinnc check` prints: fields, coordinates, domains, terms and their derivatives."""
-    problem = compiled.problem
-    lines = [f"{name}: ok", f"  coordinates: {', '.join(problem.coords)}"]
-    for d in problem.domains:
-        lines.append(f"  domain {d.name}: {ir.describe(d.domain)}")
-    for f in problem.fields:
-        m = f.model
-        lines.append(f"  field {f.name}({', '.join(f.coords)}): mlp(hidden={list(m.hidden)}, "
-                     f"activation={m.activation}, output={m.output})")
-    for p in problem.params:
-        lines.append(f"  param {p.name} = {p.init:g}")
-    for term in problem.terms:
-        plan = compiled.plan.term(term.label)
-        needs = "; ".join(", ".join(f.needs()) for f in plan.fields)
-        lines.append(f"  term {term.label}: {term.source}")
-        measured = f" at {len(term.data.values)} measured points" if term.data is not None else ""
-        lines.append(f"    needs {needs}{measured}")
-        lines += _sobol_notes(problem, term)
-    for e in problem.exact:
-        lines.append(f"  exact {e.field} = {e.expr}")
-    return "\n".join(lines)
-
-
-def _sobol_notes(problem: ir.Problem, term: ir.Term) -> list[str]:
-    """A note for each integral of ``term`` that averages a Sobol set of a size other than a
-    power of two: such a set is the first n points of the next power of two, spread less
-    evenly (a smooth integrand's mean: 2000 points, error 1.9e-4; 2048, 2.7e-5)."""
-    options = problem.options
-    if options.sampler != "sobol":
-        return []
-    averaged = [(f"integral {k + 1}", integral.region, integral.points)
-                 for k, integral in enumerate(term.integrals)]
-    if term.kind == "minimize":  # the term is itself an integral over its points
-        averaged.insert(0, ("its integral", term.region, term.points))
-    notes = []
-    for what, region, points in averaged:
-        n = options.points_in(region, points)
-        if n & (n - 1):
-            lower, upper = 2 ** (n.bit_length() - 1), 2 ** n.bit_length()
-            notes.append(f"    note: {what} averages {n} Sobol points; Sobol sets are "
-                         f"balanced at powers of two, so {lower} or {upper} points would "
-                         "estimate it more closely")
-    return notes
 
 
 def _compile(args) -> int:
@@ -151,6 +194,7 @@ def _train(args) -> int:
     # Deferred here and below: the API and the runtime import JAX, which `pinnc check` never needs.
     from .api import Problem
     from .runtime.runs import use_compilation_cache, writing
+    from .runtime.runs.record import command_line
     from .runtime.training import train
 
     use_compilation_cache()
@@ -160,9 +204,12 @@ def _train(args) -> int:
         if args.spec is None:
             raise UsageError("train needs SPEC.pde (or --resume DIR)")
         overrides = dict(parse_assignment(a) for a in args.set)
+        if args.seed is not None:
+            overrides["seed"] = args.seed
         problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
         directory = args.output or Path("runs") / problem.name
-    with writing(directory):  # a folder that cannot be written, or is in use, ends here
+    # a folder that cannot be written, or is in use, ends here; run.json records the command
+    with writing(directory), command_line(args.argv):
         result = train(problem, progress=not args.quiet, checkpoint=directory,
                        resume=args.resume is not None)
         result.save(directory)
@@ -180,9 +227,9 @@ def _resumed(args):
     from .api import load_problem
     from .runtime.runs import CHECKPOINT
 
-    if args.spec is not None or args.set or args.output is not None:
+    if args.spec is not None or args.set or args.output is not None or args.seed is not None:
         raise UsageError("--resume DIR takes the run folder's own spec and options: "
-                         "give no SPEC.pde, --set or -o with it")
+                         "give no SPEC.pde, --set, --seed or -o with it")
     directory = args.resume
     if not (directory / "run.json").exists() or not (directory / "spec.pde").exists():
         raise FileError(directory, "not a run folder (no run.json and spec.pde); train with "
@@ -206,10 +253,14 @@ def _report(name: str, metrics: dict, directory: Path) -> None:
 
 
 def _eval(args) -> int:
-    header, rows = _read_points(args.points)  # before the run's program is compiled (slow)
     from .api import load_run
     from .runtime.runs import use_compilation_cache
+    from .runtime.runs.folder import field_coordinates
 
+    # The points are checked before the run's program is compiled (seconds): their numbers,
+    # then their header against the fields' coordinates that run.json records.
+    header, rows = _read_points(args.points)
+    _check_header(args.points, header, field_coordinates(args.run_dir))
     use_compilation_cache()
     result = load_run(args.run_dir)
     outputs = _evaluate(result, header, rows, args.points)
@@ -229,21 +280,73 @@ def _eval(args) -> int:
     return 0
 
 
+def _check_header(points: Path, header: list[str], fields: dict[str, list[str]] | None) -> None:
+    """A FileError at line 1 of ``points`` where its header lacks a field's coordinate."""
+    for name, coords in (fields or {}).items():
+        missing = [c for c in coords if c not in header]
+        if missing:
+            raise FileError(points, f"no column '{missing[0]}' for field {name}"
+                            f"({', '.join(coords)}); the header has {', '.join(header)}", 1)
+
+
 def _evaluate(result, header: list[str], rows: list[list[str]], points: Path):
     """(name, values at the rows) for every field the run reports."""
     import jax.numpy as jnp
     import numpy as np
 
     table = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(header))
+    quantities = result.problem.ir.quantities
+    _check_header(points, header, {f.name: list(f.coords) for f in quantities})
     outputs = []
-    for f in result.problem.ir.quantities:
-        missing = [c for c in f.coords if c not in header]
-        if missing:
-            raise FileError(points, f"no column '{missing[0]}' for field {f.name}"
-                            f"({', '.join(f.coords)}); the header has {', '.join(header)}", 1)
+    for f in quantities:
         X = jnp.asarray(table[:, [header.index(c) for c in f.coords]], result.problem.dtype)
         outputs.append((f.name, np.asarray(result.field(f.name)(X)) if len(rows) else np.zeros(0)))
     return outputs
+
+
+def _export(args) -> int:
+    from .api import load_run
+    from .runtime.runs import export, use_compilation_cache
+    from .runtime.runs.folder import EXPORTS, field_coordinates
+
+    fields = field_coordinates(args.run_dir)
+    for name in args.field or []:
+        if fields is not None and name not in fields:
+            raise UsageError(f"the run has no field '{name}'{did_you_mean(name, fields)}; its "
+                             f"fields are {', '.join(fields)}")
+    for name, coords in (fields or {}).items():  # before the program is compiled
+        n = export.grid_size(len(coords), args.grid) if len(coords) <= 3 else 2
+        if n < 2 or n ** len(coords) > export.MAX_GRID_POINTS:
+            raise UsageError(f"--grid {n}: field {name} has {len(coords)} coordinates; a grid "
+                             f"takes at least 2 points per axis and at most "
+                             f"{export.MAX_GRID_POINTS:,} points in all")
+    use_compilation_cache()
+    result = load_run(args.run_dir)
+    known = [q.name for q in result.problem.ir.quantities]
+    for name in args.field or []:
+        if name not in known:
+            raise UsageError(f"the run has no field '{name}'{did_you_mean(name, known)}; its "
+                             f"fields are {', '.join(known)}")
+    folder = args.output or args.run_dir / EXPORTS
+    for entry in export.export_vtk(result.problem, result.params, folder, args.grid,
+                                   args.field):
+        if entry.path is None:
+            print(f"note: {entry.name} is not exported: {entry.reason}", file=sys.stderr)
+        else:
+            print(entry.path)
+    return 0
+
+
+def _options(args) -> int:
+    rows = option_reference.rows()
+    known = [row.name for row in rows]
+    for name in args.names:
+        if name not in known:
+            raise UsageError(f"no option '{name}'{did_you_mean(name, known)}; options are "
+                             f"{', '.join(known)}")
+    selected = [row for row in rows if not args.names or row.name in args.names]
+    sys.stdout.write(option_reference.describe(selected))
+    return 0
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -271,14 +271,18 @@ def test_set_valid_option_is_accepted(capsys):
 
 # --- train and eval (one shared run) ---
 
+TRAIN_ARGV = ["train", str(EXAMPLES / "seed.pde"), "--set", "optimizer=lbfgs(steps=50)",
+              "--seed", "5", "-q"]
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> tuple[Path, str]:
-    """A run folder from `pinnc train seed.pde --set optimizer=lbfgs(steps=50) -q -o DIR`."""
+    """A run folder from `pinnc train seed.pde --set optimizer=lbfgs(steps=50) --seed 5 -q
+    -o DIR`."""
     directory = tmp_path_factory.mktemp("cli") / "seed_run"
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(["train", str(EXAMPLES / "seed.pde"), "--set", "optimizer=lbfgs(steps=50)",
-                       "-q", "-o", str(directory)])
+        status = main(TRAIN_ARGV + ["-o", str(directory)])
     assert status == 0, err.getvalue()
     return directory, out.getvalue() + err.getvalue()
 
@@ -435,3 +439,209 @@ def test_a_let_that_an_exact_names_is_reported_and_evaluated_like_a_field(tmp_pa
     x = np.array([0, 0.5, 0.25])
     np.testing.assert_allclose(u, x * (1 - x) * w, rtol=1e-12, atol=1e-15)
     assert u[0] == 0.0  # on the boundary whatever the network
+
+
+# --- what run.json records ---
+
+def test_run_json_records_versions_seed_date_devices_command_and_options(trained):
+    import importlib.metadata
+    from datetime import datetime, timedelta, timezone
+
+    import jax
+
+    directory, _ = trained
+    run = json.loads((directory / "run.json").read_text())
+    assert run["format"] == 1 and run["spec"].endswith("seed.pde") and run["name"] == "seed"
+    assert run["overrides"] == {"optimizer": "lbfgs(steps=50)", "seed": 5}
+    assert run["seed"] == 5 == run["options"]["seed"]
+    assert run["versions"] == {name: importlib.metadata.version(name)
+                               for name in ("pinnc", "jax", "jaxlib", "optax")}
+    when = datetime.fromisoformat(run["date"].replace("Z", "+00:00"))
+    assert when.utcoffset() == timedelta(0) and run["date"].endswith("Z")
+    assert timedelta(0) <= datetime.now(timezone.utc) - when < timedelta(hours=1)
+    assert run["devices"] == {"platform": jax.devices()[0].platform,
+                              "kind": jax.devices()[0].device_kind, "count": len(jax.devices())}
+    assert run["started_from"] == "command line"
+    assert run["command"] == ["pinnc", *TRAIN_ARGV, "-o", str(directory)]
+    assert run["fields"] == {"u": ["x", "y"]}
+    # as resolved: the program's own settings, the override, and the defaults of the rest
+    options = run["options"]
+    assert options["points"] == 100 and options["sampler"] == "sobol"
+    assert options["optimizer"] == [{"name": "lbfgs", "steps": 50, "memory": 10.0,
+                                     "loss_tol": 0.0, "grad_tol": 0.0}]
+    assert options["model"] == {"hidden": [32, 32, 32], "activation": "tanh",
+                                "output": "identity"}
+    assert options["refine"] is None and options["precision"] == "float64"
+
+
+def test_seed_is_the_seed_option(tmp_path, capsys):
+    from pinnc.api import Problem
+
+    seen = []
+
+    def compile_and_stop(cls, text, filename="<spec>", overrides=None):
+        seen.append(dict(overrides or {}))
+        raise SystemExit(0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Problem, "from_text", classmethod(compile_and_stop))
+        for argv in (["--seed", "7"], ["--set", "seed=3", "--seed", "7"]):
+            with pytest.raises(SystemExit):
+                main(["train", str(EXAMPLES / "seed.pde"), *argv, "-o", str(tmp_path / "r")])
+    assert seen == [{"seed": 7}, {"seed": 7}]
+    status, _, err = run(["compile", EXAMPLES / "seed.pde", "--set", "seed=-1"], capsys)
+    assert status == 1 and "seed must be an integer >= 0" in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(EXAMPLES / "seed.pde"), "--seed", "minus one"])
+    assert exit_info.value.code == 2
+    status, _, err = run(["train", "--resume", tmp_path, "--seed", "1"], capsys)
+    assert status == 2 and "--seed" in err
+
+
+# --- eval checks its points before compiling ---
+
+@pytest.mark.parametrize("content, line, reason", [
+    ("x,z\n0,0\n", 1, "no column 'y' for field u(x, y); the header has x, z"),
+    ("y,x\n0,0\n1,one\n", 3, "column 2 ('x'): not a number"),
+    ("", 1, "empty file"),
+    (None, None, "no such file"),
+])
+def test_eval_refuses_bad_points_before_compiling(trained, tmp_path, capsys, content, line,
+                                                  reason):
+    import time
+
+    import pinnc.api
+
+    def never(*args, **kwargs):
+        raise AssertionError("the run's program was compiled")
+    points = tmp_path / "points.csv"
+    if content is not None:
+        points.write_text(content)
+    directory, _ = trained
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pinnc.api, "compile_text", never)
+        patch.setattr(pinnc.api.Problem, "from_text", classmethod(never))
+        started = time.perf_counter()
+        status, out, err = run(["eval", directory, points], capsys)
+        seconds = time.perf_counter() - started
+    assert status == 1 and out == "" and "Traceback" not in err
+    assert err.startswith(f"{points}:{line}: error: " if line else f"{points}: error: "), err
+    assert reason in err
+    assert seconds < 5
+
+
+# --- options ---
+
+def test_options_lists_every_option_the_compiler_reads(capsys):
+    from pinnc.compiler import options as table
+    from pinnc.option_reference import UNDESCRIBED, rows
+
+    status, out, err = run(["options"], capsys)
+    assert status == 0, err
+    headers = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    assert headers == list(table.OPTION_NAMES)
+    assert UNDESCRIBED not in out, "describe the new option in option_reference._VALUES"
+    for sampler in table.SAMPLERS:
+        assert sampler in out
+    for name, settings in table.OPTIMIZERS.items():
+        assert f"{name}(steps={int(settings['steps'])}" in out
+    described = {row.name: row for row in rows()}
+    status, out, _ = run(["options", "seed", "sampler"], capsys)
+    assert [line for line in out.splitlines() if not line.startswith(" ")] == ["sampler", "seed"]
+    assert described["seed"].default == "0"
+    status, _, err = run(["options", "sed"], capsys)
+    assert status == 2 and "did you mean 'seed'" in err
+
+
+def test_options_defaults_are_the_compilers(tmp_path):
+    """Each listed default, set explicitly, compiles to the options a program that sets nothing
+    gets (a program with a minimize term: no engd defaults), and the engd defaults are those of
+    a least-squares program."""
+    import pinnc
+    from pinnc.option_reference import rows
+
+    general = "domain O = box(x in [0, 1])\nfield u(x)\nminimize integral(u^2)\n"
+    least_squares = "domain O = box(x in [0, 1])\nfield u(x)\npde D(u, x) = 1 in O\n"
+    plain = pinnc.compile_source(general, "g").options
+    engd = pinnc.compile_source(least_squares, "l").options
+    for row in rows():
+        first, _, under_engd = row.default.partition("; ")
+        if row.name == "optimizer":
+            mean_square, _, other = row.default.partition(" where every term is a mean square; "
+                                                           "else ")
+            assert _phases(pinnc.compile_source(general, "g", optimizer=other)) == _phases(plain)
+            assert _phases(pinnc.compile_source(least_squares, "l", optimizer=mean_square)
+                           ) == _phases(engd)
+            continue
+        if getattr(plain, row.name) is None:
+            assert first == "none", row
+            continue
+        assert pinnc.compile_source(general, "g", **{row.name: first}).options == plain, row
+        if under_engd:
+            value = under_engd.removesuffix(" where the program trains with engd")
+            assert getattr(pinnc.compile_source(least_squares, "l", **{row.name: value})
+                           .options, row.name) == getattr(engd, row.name), row
+
+
+def _phases(options) -> list:
+    """The optimizer's phases with every setting, given or defaulted."""
+    from pinnc.compiler.options import OPTIMIZERS
+
+    options = getattr(options, "options", options)
+    return [(p.name, p.steps, {**OPTIMIZERS[p.name], "steps": p.steps, **dict(p.settings)})
+            for p in options.optimizer]
+
+
+# --- help: every argument explained with an example; docs/cli.md names every flag ---
+
+def _parsers():
+    """(name, parser) for `pinnc` and each of its commands."""
+    import argparse
+
+    from pinnc.cli import _parser
+
+    top = _parser()
+    found = [("pinnc", top)]
+    for action in top._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found += [(f"pinnc {name}", sub) for name, sub in action.choices.items()]
+    return found
+
+
+def test_every_argument_has_help_with_an_example_and_every_command_examples():
+    import shlex
+
+    from pinnc.cli import _parser
+
+    for name, parser in _parsers():
+        for action in parser._actions:
+            if action.dest in ("help", "command"):
+                continue
+            assert action.help and "e.g." in action.help, (name, action.dest)
+        examples = [line.strip() for line in parser.epilog.splitlines()[1:]]
+        assert parser.epilog.startswith("examples:") and examples, name
+        for example in examples:
+            if "--help" in example:
+                continue
+            assert example.startswith(name), (name, example)
+            _parser().parse_args(shlex.split(example)[1:])  # a usage error exits
+
+
+def _help(argv: list[str]) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main(argv)
+    return out.getvalue()
+
+
+def test_docs_cli_names_every_command_and_flag_the_help_lists():
+    import re
+
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    commands = [name.split()[1] for name, _ in _parsers()[1:]]
+    assert commands and all(f"pinnc {c}" in doc for c in commands)
+    for argv in [["--help"], *([c, "--help"] for c in commands)]:
+        text = _help(argv)
+        flags = set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", text))
+        assert "--help" in flags
+        missing = sorted(f for f in flags if f"`{f}" not in doc and f" {f}" not in doc)
+        assert not missing, f"docs/cli.md does not name {missing} of pinnc {' '.join(argv)}"

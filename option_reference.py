@@ -1,0 +1,115 @@
+"""What `pinnc options` prints: every option `set` accepts, the values it takes and its default,
+read from the compiler's option table (`compiler.options`) and defaults (`compiler.ir`), so that
+the listing names exactly the options the compiler reads, with the defaults it applies.
+"""
+from __future__ import annotations
+
+import textwrap
+from typing import Callable, NamedTuple
+
+from .compiler import ir
+from .compiler import options as table
+
+
+class OptionRow(NamedTuple):
+    """One option: its ``name``, the ``values`` it takes and its ``default``, as text."""
+    name: str
+    values: str
+    default: str
+
+
+def set_syntax(value: object) -> str:
+    """An option's value written as a `set` statement takes it, e.g. ``mlp(hidden=[64])``."""
+    if value is None:
+        return "none"
+    if isinstance(value, tuple) and all(isinstance(v, ir.Phase) for v in value):
+        return " then ".join(_phase(p) for p in value)
+    if isinstance(value, ir.Model):
+        return (f"mlp(hidden=[{', '.join(map(str, value.hidden))}], "
+                f"activation={value.activation}, output={value.output})")
+    if isinstance(value, ir.Refine):
+        return f"rar(every={value.every}, points={value.points})"
+    if isinstance(value, ir.Weighting):
+        return f"gradnorm(every={value.every}, smoothing={value.smoothing:g})"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _phase(phase: ir.Phase) -> str:
+    settings = "".join(f", {key}={value:g}" for key, value in phase.settings)
+    return f"{phase.name}(steps={phase.steps}{settings})"
+
+
+def _integer(low: int, high: int, what: str) -> str:
+    return f"an integer from {low} to {high:,}: {what}"
+
+
+def _words(choices) -> str:
+    return "one of " + ", ".join(choices)
+
+
+def _optimizers() -> str:
+    phases = (ir.Phase(name, int(d["steps"]), tuple((k, v) for k, v in d.items() if k != "steps"))
+              for name, d in table.OPTIMIZERS.items())
+    return ("optimizer phases joined with 'then', each (with its settings' defaults) one of "
+            + "; ".join(_phase(p) for p in phases)
+            + ". loss_tol and grad_tol (0 = off) end a phase once the loss, or its gradient's "
+            "norm, is at or below them")
+
+
+_VALUES: dict[str, Callable[[], str]] = {
+    "points": lambda: _integer(1, table.MAX_POINTS, "points inside a domain, for each pde term, "
+                               "integral and minimize term"),
+    "boundary_points": lambda: _integer(1, table.MAX_POINTS, "points on a boundary, for each "
+                                        "bc and ic term"),
+    "sampler": lambda: _words(table.SAMPLERS),
+    "resample_every": lambda: _integer(0, table.MAX_STEPS, "steps between redraws of the "
+                                       "points; 0 = never"),
+    "refine": lambda: ("none, or rar(every=N, points=K): every N steps, add the K candidate "
+                       "points of largest residual to each pde term's points"),
+    "weighting": lambda: ("none, or gradnorm(every=N, smoothing=X) with X in [0, 1) (bare "
+                          f"gradnorm: {set_syntax(ir.Weighting())}): balance the terms' weights "
+                          "by their gradients' norms"),
+    "optimizer": _optimizers,
+    "precision": lambda: _words(table.PRECISIONS),
+    "seed": lambda: _integer(0, table.MAX_SEED, "the random seed of the network's initial "
+                             "weights and of the points"),
+    "model": lambda: (f"mlp(hidden=[W, ...], activation=A, output=A): the network of fields "
+                      f"declared without one; at most {table.MAX_LAYERS} layers of at most "
+                      f"{table.MAX_WIDTH:,} units; A {_words(table.ACTIVATIONS)}"),
+    "time_limit": lambda: (f"a number of seconds in (0, {table.MAX_SECONDS:,}]: training "
+                           "stops once it has trained this long (compilation excluded)"),
+}
+# What an option missing from `_VALUES` shows (tests/test_cli.py fails on it: describe it there).
+UNDESCRIBED = "see docs/language.md"
+
+
+def _default(name: str) -> str:
+    if name == "optimizer":
+        return (f"{set_syntax(ir.default_optimizer(False))} where every term is a mean square; "
+                f"else {set_syntax(ir.default_optimizer(True))}")
+    default = set_syntax(getattr(ir.Options(), name))
+    if name in ir.NATURAL_GRADIENT_DEFAULTS:
+        default += (f"; {set_syntax(ir.NATURAL_GRADIENT_DEFAULTS[name])} where the program "
+                    "trains with engd")
+    return default
+
+
+def rows() -> list[OptionRow]:
+    """Every option of the compiler's table, in its order."""
+    return [OptionRow(name, _VALUES.get(name, lambda: UNDESCRIBED)(),
+                      _default(name)) for name in table.OPTION_NAMES]
+
+
+def describe(selected: list[OptionRow] | None = None) -> str:
+    """The listing `pinnc options` prints: a block per option."""
+    blocks = []
+    for row in rows() if selected is None else selected:
+        blocks += [row.name, _wrapped("values: ", row.values), _wrapped("default:", row.default)]
+    return "\n".join(blocks) + "\n"
+
+
+def _wrapped(heading: str, text: str) -> str:
+    return textwrap.fill(text, width=92, initial_indent=f"    {heading} ",
+                         subsequent_indent=" " * 13, break_on_hyphens=False)

@@ -1,0 +1,52 @@
+"""What `pinnc check` prints about a program that compiles: its coordinates, domains, fields,
+params, terms with the derivatives each needs, exact solutions, and notes on its integrals."""
+from __future__ import annotations
+
+from .compiler import ir
+from .compiler.pipeline import Compiled
+
+
+def summary(compiled: Compiled, name: str) -> str:
+    """What `pinnc check` prints: fields, coordinates, domains, terms and their derivatives."""
+    problem = compiled.problem
+    lines = [f"{name}: ok", f"  coordinates: {', '.join(problem.coords)}"]
+    for d in problem.domains:
+        lines.append(f"  domain {d.name}: {ir.describe(d.domain)}")
+    for f in problem.fields:
+        m = f.model
+        lines.append(f"  field {f.name}({', '.join(f.coords)}): mlp(hidden={list(m.hidden)}, "
+                     f"activation={m.activation}, output={m.output})")
+    for p in problem.params:
+        lines.append(f"  param {p.name} = {p.init:g}")
+    for term in problem.terms:
+        plan = compiled.plan.term(term.label)
+        needs = "; ".join(", ".join(f.needs()) for f in plan.fields)
+        lines.append(f"  term {term.label}: {term.source}")
+        measured = f" at {len(term.data.values)} measured points" if term.data is not None else ""
+        lines.append(f"    needs {needs}{measured}")
+        lines += _sobol_notes(problem, term)
+    for e in problem.exact:
+        lines.append(f"  exact {e.field} = {e.expr}")
+    return "\n".join(lines)
+
+
+def _sobol_notes(problem: ir.Problem, term: ir.Term) -> list[str]:
+    """A note for each integral of ``term`` that averages a Sobol set of a size other than a
+    power of two: such a set is the first n points of the next power of two, spread less
+    evenly (a smooth integrand's mean: 2000 points, error 1.9e-4; 2048, 2.7e-5)."""
+    options = problem.options
+    if options.sampler != "sobol":
+        return []
+    averaged = [(f"integral {k + 1}", integral.region, integral.points)
+                 for k, integral in enumerate(term.integrals)]
+    if term.kind == "minimize":  # the term is itself an integral over its points
+        averaged.insert(0, ("its integral", term.region, term.points))
+    notes = []
+    for what, region, points in averaged:
+        n = options.points_in(region, points)
+        if n & (n - 1):
+            lower, upper = 2 ** (n.bit_length() - 1), 2 ** n.bit_length()
+            notes.append(f"    note: {what} averages {n} Sobol points; Sobol sets are "
+                         f"balanced at powers of two, so {lower} or {upper} points would "
+                         "estimate it more closely")
+    return notes
