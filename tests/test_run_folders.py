@@ -273,15 +273,19 @@ LABELLED = ("domain O = box(x in [0, 1], y in [0, 1])\nfield u(x, y): mlp(hidden
             "bc wall: u = 0 on boundary(O)\nexact u = sin(pi*x)*sin(pi*y)\n")
 
 
-def test_an_api_run_records_itself_and_heads_its_plots(tmp_path, monkeypatch):
+@pytest.mark.parametrize("status, stopped, shown", [("interrupted", None, "interrupted"),
+                                                    ("ok", "time_limit", "stopped at time_limit")])
+def test_an_api_run_records_itself_and_heads_its_plots(tmp_path, monkeypatch, status, stopped,
+                                                       shown):
     from pinnc.runtime.runs import plots
     from pinnc.runtime.training import TrainResult
 
     problem = pinnc.compile_source(LABELLED, "labelled", points=32, seed=9)
     params = problem.init(jax.random.key(0))
     history = {"step": [0, 10], "loss": [2.0, 1.0], "inside": [1.5, 0.8], "wall": [0.5, 0.2]}
-    metrics = {"status": "interrupted", "steps": 10, "loss": 1.0,
-               "fields": {"u": {"rel_l2": 0.0123, "max_abs": 0.5}}, "params": {}}
+    metrics = {"status": status, "steps": 10, "loss": 1.0,
+               "fields": {"u": {"rel_l2": 0.0123, "max_abs": 0.5}}, "params": {},
+               **({"stopped": stopped} if stopped else {})}
     figures = {}
     save = plots._save
 
@@ -294,10 +298,10 @@ def test_an_api_run_records_itself_and_heads_its_plots(tmp_path, monkeypatch):
     folder = TrainResult(problem, params, metrics, history).save(tmp_path / "run")
 
     _, titles, legend = figures["loss.png"]
-    assert titles == ["labelled: loss and its terms (interrupted)"]
+    assert titles == [f"labelled: loss and its terms ({shown})"]
     assert legend == ["loss", "inside", "wall"]
     heading, titles, _ = figures["field_u.png"]
-    assert heading == "u (relative L2 error 1.23e-02, interrupted)"
+    assert heading == f"u (relative L2 error 1.23e-02, {shown})"
     assert titles[:3] == ["u: prediction", "u: exact", "u: absolute error"]
 
     run = json.loads((folder / "run.json").read_text())

@@ -44,6 +44,8 @@ def plot_run(directory: Path, problem: Problem, params: Params,
     field's relative L2 error, where ``metrics`` (as metrics.json) holds them."""
     metrics = metrics or {}
     status, errors = metrics.get("status"), metrics.get("fields", {})
+    if status == "ok" and metrics.get("stopped"):  # ended early, e.g. at the time_limit option
+        status = f"stopped at {metrics['stopped']}"
     written = [plot_history(Path(directory) / "loss.png", history,
                             heading(f"{problem.name}: loss and its terms", status))]
     for f in problem.ir.quantities:
