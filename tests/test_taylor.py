@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnc.runtime.kernels.taylor import collapsed_derivative, directional_derivatives
+from pinnc.runtime.kernels.taylor import RULES, collapsed_derivative, directional_derivatives
 
 jax.config.update("jax_enable_x64", True)
 
@@ -57,9 +57,21 @@ def test_order_zero_is_the_value_and_gradients_flow_through():
 
 
 def test_unknown_primitive_is_reported():
-    with pytest.raises(NotImplementedError, match="no rule for"):
+    with pytest.raises(NotImplementedError, match="no rule for the JAX primitive 'cbrt'"):
         directional_derivatives(lambda x: jnp.floor(x[0]) * x[0] + jax.lax.cbrt(x[1]),
                                 jnp.array([0.5, 0.5]), jnp.eye(2), 2)
+
+
+def test_a_rule_added_to_the_table_is_used(monkeypatch):
+    """RULES is the one place a primitive's rule is looked up: cbrt, which has none, gets one
+    (as the power 1/3) and its derivatives then match repeated jax.grad."""
+    def cbrt(eqn, ins, order):
+        return RULES["pow"](eqn, [ins[0], [jnp.asarray(1 / 3)] + [None] * order], order)
+    monkeypatch.setitem(RULES, "cbrt", cbrt)
+    f = lambda x: jax.lax.cbrt(2 + x[0] * x[1])
+    x, v = jnp.array([0.5, 0.8]), jnp.array([0.6, -0.8])
+    np.testing.assert_allclose(directional_derivatives(f, x, v[None], 4)[0],
+                               reference(f, x, v, 4), rtol=1e-10)
 
 
 def test_piecewise_constant_parts_carry_no_series():

@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 from jax.extend import core
 
-from .taylor import _inner_jaxpr
+from .taylor import inner_jaxpr
 
 
 class Carried(NamedTuple):
@@ -95,7 +95,7 @@ def _evaluate(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Carried]) -> lis
         env[var] = value
     for eqn in jaxpr.eqns:
         ins = [read(v) for v in eqn.invars]
-        inner = _inner_jaxpr(eqn)
+        inner = inner_jaxpr(eqn)
         carries = any(v.J is not None for v in ins)
         if inner is not None and carries:
             results = _evaluate(inner.jaxpr, inner.consts, ins)

@@ -9,20 +9,20 @@ JVPs for high orders, and than `jax.experimental.jet` as JAX ships it:
   costs one matrix product per order, not the ``O(order²)`` of a product of two series;
 - the directions are a Python loop, not a `jax.vmap`ped axis: under the caller's vmap over
   points a mapped direction axis lies between the points and the features, and XLA then
-  transposes every cotangent to contract it in the parameter gradient (measured: a third of
-  the biharmonic's loss-and-gradient time). The order-0 coefficients (the plain forward pass)
-  are the same ops on the same values in every direction, which XLA computes once;
+  transposes every cotangent to contract it in the parameter gradient. The order-0
+  coefficients (the plain forward pass) are the same ops on the same values in every
+  direction, which XLA computes once;
 - tanh, logistic, exp, sin and cos differentiate their coefficients in closed form
   (`_with_linear_jvp`), so the parameter gradient's reverse pass through them is a few
   products per coefficient.
 
-Rules are written here for the operations networks and residuals use (products, sums, tanh,
-logistic, sin, cos, exp, log, powers, ...); any other primitive goes through `jet`'s rule for
-it.
+`RULES` maps a primitive's name to its rule, for the operations networks and residuals use
+(products, sums, tanh, logistic, sin, cos, exp, log, powers, ...); any other primitive goes
+through `jet`'s rule for it, and one neither has is an error that names it.
 
 ``collapsed_derivative(f, x, directions, weights, order)`` is ``sum_i w_i d^K/ds^K f(x + s v_i)``
 (K = ``order``), the form of any constant-coefficient sum of K-th partials (the derivative plan
-finds the directions and weights; `compiler/derivatives.py`). It is "collapsed" Taylor mode
+finds the directions and weights; `compiler/derivatives/`). It is "collapsed" Taylor mode
 (Dangel, Siebert, Zeinhofer & Walther 2025): the top coefficient of every value is affine in
 the top coefficients of its operands, ``y_K = f'(x_0)[x_K] + r(x_0, ..., x_{K-1})``, so only
 its weighted sum over the directions is carried (one array, not one per direction); orders 1
@@ -117,7 +117,7 @@ def _evaluate_collapsed(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Collap
     for eqn in jaxpr.eqns:
         ins = [read(v) for v in eqn.invars]
         carries = [_carries(value) for value in ins]
-        inner = _inner_jaxpr(eqn)
+        inner = inner_jaxpr(eqn)
         if inner is not None and any(carries):
             results = _evaluate_collapsed(inner.jaxpr, inner.consts, ins, order, weights)
         else:
@@ -187,10 +187,8 @@ def _evaluate(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Series], order: 
         env[var] = series
     for eqn in jaxpr.eqns:
         ins = [read(v) for v in eqn.invars]
-        if all(c is None for s in ins for c in s[1:]):  # nothing here depends on x
-            outs = eqn.primitive.bind(*[s[0] for s in ins], **eqn.params)
-            outs = outs if eqn.primitive.multiple_results else [outs]
-            results = [[o] + [None] * order for o in outs]
+        if all(_constant(s) for s in ins):  # nothing here depends on x
+            results = _locally_constant(eqn, ins, order)
         else:
             results = _rule(eqn, ins, order)
         for var, series in zip(eqn.outvars, results):
@@ -199,15 +197,14 @@ def _evaluate(jaxpr: core.Jaxpr, consts: Sequence, inputs: list[Series], order: 
 
 
 # --- rules ----------------------------------------------------------------------------------------
+# A rule maps (eqn, the operands' series, order) to the outputs' series. `RULES` holds pinnc's
+# own, by primitive name, as `jax.experimental.jet` keeps its `jet_rules` by primitive; a
+# primitive without one goes through jet's rule for it.
 
-_LINEAR = {  # f(a + b) = f(a) + f(b) in the one argument that carries a series
-    "neg", "reshape", "broadcast_in_dim", "convert_element_type", "squeeze", "expand_dims",
-    "transpose", "slice", "reduce_sum", "copy", "copy_p", "rev", "real", "imag", "cumsum",
-    "dynamic_slice", "gather", "reduce_precision",
-}
+Rule = Callable[[core.JaxprEqn, list[Series], int], list[Series]]
 
 
-def _inner_jaxpr(eqn):
+def inner_jaxpr(eqn):
     """The closed jaxpr a call primitive (a nested jit, custom_jvp, custom_vjp) evaluates, which
     Taylor mode walks through; None for any other primitive."""
     name = eqn.primitive.name
@@ -221,89 +218,103 @@ def _inner_jaxpr(eqn):
 
 
 def _rule(eqn, ins: list[Series], order: int) -> list[Series]:
-    name = eqn.primitive.name
-    bind = lambda *args: eqn.primitive.bind(*args, **eqn.params)
     if not all(jnp.issubdtype(v.aval.dtype, jnp.inexact) for v in eqn.outvars):
-        outs = bind(*[s[0] for s in ins])  # comparisons, integer results: locally constant
-        outs = outs if eqn.primitive.multiple_results else [outs]
-        return [[o] + [None] * order for o in outs]
-    inner = _inner_jaxpr(eqn)
+        return _locally_constant(eqn, ins, order)  # comparisons, integer results
+    inner = inner_jaxpr(eqn)
     if inner is not None:
         return _evaluate(inner.jaxpr, inner.consts, ins, order)
-    if name in _LINEAR and all(all(c is None for c in s[1:]) for s in ins[1:]):
-        first, rest = ins[0], [s[0] for s in ins[1:]]
-        out = [bind(first[0], *rest)] + [None if c is None else bind(c, *rest) for c in first[1:]]
-        return [out]
-    if name in ("add", "sub", "add_any"):
-        a, b = ins
-        out = [bind(a[0], b[0])]
-        for ak, bk in zip(a[1:], b[1:]):
-            if ak is None and bk is None:
-                out.append(None)
-            elif bk is None:
-                out.append(ak)
-            elif ak is None:
-                out.append(-bk if name == "sub" else bk)
-            else:
-                out.append(bind(ak, bk))
-        return [_fit(out, eqn)]
-    if name in ("mul", "dot_general"):
-        return [_fit(_product(bind, ins[0], ins[1], order), eqn)]
-    if name == "div":
-        return [_quotient(ins[0], ins[1], order)]
-    if name == "integer_pow":
-        return [_fit(_power(ins[0], eqn.params["y"], order), eqn)]
-    if name == "square":
-        return [_fit(_product(lax.mul, ins[0], ins[0], order), eqn)]
-    if name == "tanh":
-        return [_tanh(ins[0], order)]
-    if name == "logistic":
-        return [_logistic(ins[0], order)]
-    if name == "exp":
-        return [_exp(ins[0], order)]
-    if name == "sin":
-        return [_sin(ins[0], order)]
-    if name == "cos":
-        return [_cos(ins[0], order)]
-    if name == "log":
-        return [_log(ins[0], order)]
-    if name == "log1p":
-        return [_log([1 + ins[0][0]] + ins[0][1:], order)]
-    if name == "expm1":
-        y = _exp(ins[0], order)
-        return [[jnp.expm1(ins[0][0])] + y[1:]]
-    if name == "sqrt":
-        return [_sqrt(ins[0], order)]
-    if name == "abs":
-        sign = jnp.sign(ins[0][0])
-        return [[jnp.abs(ins[0][0])] + [None if c is None else sign * c for c in ins[0][1:]]]
-    if name == "pow" and all(c is None for c in ins[1][1:]):
-        a, exponent = ins[0], ins[1][0]
-        logarithm = _log(a, order)
-        scaled = [None if c is None else exponent * c for c in logarithm]
-        y = _exp(scaled, order)
-        return [_fit([lax.pow(a[0], exponent)] + y[1:], eqn)]
-    if name == "select_n" and all(c is None for c in ins[0][1:]):
-        predicate = ins[0][0]
-        cases = ins[1:]
-        out = [bind(predicate, *[s[0] for s in cases])]
-        for k in range(1, order + 1):
-            if all(s[k] is None for s in cases):
-                out.append(None)
-            else:
-                out.append(bind(predicate, *[_zeros(s, k) for s in cases]))
-        return [out]
-    if name in ("max", "min"):
-        a, b = ins
-        pick = (a[0] >= b[0]) if name == "max" else (a[0] <= b[0])
-        out = [bind(a[0], b[0])]
-        for k in range(1, order + 1):
-            if a[k] is None and b[k] is None:
-                out.append(None)
-            else:
-                out.append(jnp.where(pick, _zeros(a, k), _zeros(b, k)))
-        return [_fit(out, eqn)]
-    return _jet_rule(eqn, ins, order)
+    return RULES.get(eqn.primitive.name, _jet_rule)(eqn, ins, order)
+
+
+def _bind(eqn, *args):
+    return eqn.primitive.bind(*args, **eqn.params)
+
+
+def _constant(series: Series) -> bool:
+    """Whether a series has no coefficient above order 0 (its value does not move with x)."""
+    return all(c is None for c in series[1:])
+
+
+def _locally_constant(eqn, ins: list[Series], order: int) -> list[Series]:
+    outs = _bind(eqn, *[s[0] for s in ins])
+    outs = outs if eqn.primitive.multiple_results else [outs]
+    return [[o] + [None] * order for o in outs]
+
+
+def _linear(eqn, ins: list[Series], order: int) -> list[Series]:
+    """f(a + b) = f(a) + f(b) in the first operand, the others held fixed."""
+    if not all(_constant(s) for s in ins[1:]):
+        return _jet_rule(eqn, ins, order)
+    first, rest = ins[0], [s[0] for s in ins[1:]]
+    return [[_bind(eqn, first[0], *rest)]
+            + [None if c is None else _bind(eqn, c, *rest) for c in first[1:]]]
+
+
+def _sum(eqn, ins: list[Series], order: int) -> list[Series]:
+    """add, sub, add_any: coefficient by coefficient, a missing one zero."""
+    a, b = ins
+    out = [_bind(eqn, a[0], b[0])]
+    for ak, bk in zip(a[1:], b[1:]):
+        if bk is None:
+            out.append(ak)
+        elif ak is None:
+            out.append(-bk if eqn.primitive.name == "sub" else bk)
+        else:
+            out.append(_bind(eqn, ak, bk))
+    return [_fit(out, eqn)]
+
+
+def _bilinear(eqn, ins: list[Series], order: int) -> list[Series]:
+    """mul, dot_general: the Cauchy product of the two series under the primitive."""
+    return [_fit(_product(lambda a, b: _bind(eqn, a, b), ins[0], ins[1], order), eqn)]
+
+
+def _pow(eqn, ins: list[Series], order: int) -> list[Series]:
+    """a ** c for a constant exponent c: exp(c log a)."""
+    if not _constant(ins[1]):
+        return _jet_rule(eqn, ins, order)
+    a, exponent = ins[0], ins[1][0]
+    y = _exp([None if c is None else exponent * c for c in _log(a, order)], order)
+    return [_fit([lax.pow(a[0], exponent)] + y[1:], eqn)]
+
+
+def _select(eqn, ins: list[Series], order: int) -> list[Series]:
+    """select_n(predicate, *cases): each coefficient chosen as the value is."""
+    if not _constant(ins[0]):
+        return _jet_rule(eqn, ins, order)
+    predicate, cases = ins[0][0], ins[1:]
+    out = [_bind(eqn, predicate, *[s[0] for s in cases])]
+    for k in range(1, order + 1):
+        chosen = not all(s[k] is None for s in cases)
+        out.append(_bind(eqn, predicate, *[_zeros(s, k) for s in cases]) if chosen else None)
+    return [out]
+
+
+def _extremum(eqn, ins: list[Series], order: int) -> list[Series]:
+    """max, min: the series of the operand chosen (the first on a tie)."""
+    a, b = ins
+    pick = (a[0] >= b[0]) if eqn.primitive.name == "max" else (a[0] <= b[0])
+    out = [_bind(eqn, a[0], b[0])]
+    for k in range(1, order + 1):
+        moving = a[k] is not None or b[k] is not None
+        out.append(jnp.where(pick, _zeros(a, k), _zeros(b, k)) if moving else None)
+    return [_fit(out, eqn)]
+
+
+def _abs(eqn, ins: list[Series], order: int) -> list[Series]:
+    x = ins[0]
+    sign = jnp.sign(x[0])
+    return [[jnp.abs(x[0])] + [None if c is None else sign * c for c in x[1:]]]
+
+
+def _expm1(eqn, ins: list[Series], order: int) -> list[Series]:
+    y = _exp(ins[0], order)
+    return [[jnp.expm1(ins[0][0])] + y[1:]]
+
+
+def _unary(series_rule: Callable[[Series, int], Series]) -> Rule:
+    """A rule for y = f(x) from ``series_rule(x, order)``, the series of y."""
+    return lambda eqn, ins, order: [series_rule(ins[0], order)]
 
 
 def _zeros(series: Series, k: int):
@@ -391,7 +402,7 @@ def _with_linear_jvp(series_and_derivative: Callable[[Series, int], tuple[Series
     (y, d). The JVP ``dy_k = sum_j d_{k-j} dx_j`` is linear in the tangents, so its transpose,
     the parameter gradient's reverse pass, is ``x̄_j = sum_k ȳ_k d_{k-j}``: a few products per
     coefficient, where differentiating the rule's recurrence would store and transpose each of
-    its products (measured: 2-10% off the loss and gradient of a Taylor pass)."""
+    its products."""
     def rule(x: Series, order: int) -> Series:
         @jax.custom_jvp
         def series(x):
@@ -488,10 +499,14 @@ def _sqrt(x: Series, order: int) -> Series:
 
 
 def _jet_rule(eqn, ins: list[Series], order: int) -> list[Series]:
-    """Any other primitive: JAX's own Taylor rule for it (normalized coefficients)."""
+    """A primitive without a rule in `RULES`: JAX's own Taylor rule for it (normalized
+    coefficients)."""
     rule = jet.jet_rules.get(eqn.primitive)
     if rule is None:
-        raise NotImplementedError(f"Taylor mode has no rule for '{eqn.primitive.name}'")
+        raise NotImplementedError(
+            f"Taylor mode has no rule for the JAX primitive '{eqn.primitive.name}', neither in "
+            "pinnc's RULES (runtime/kernels/taylor.py) nor in jax.experimental.jet's jet_rules: "
+            "write the expression with other functions, or add a rule to RULES")
     primals = [s[0] for s in ins]
     series = [[_zeros(s, k) for k in range(1, order + 1)] for s in ins]
     primal_out, series_out = rule(primals, series, **eqn.params)
@@ -499,3 +514,30 @@ def _jet_rule(eqn, ins: list[Series], order: int) -> list[Series]:
         primal_out, series_out = [primal_out], [series_out]
     return [[p] + (list(s) if isinstance(s, (list, tuple)) else [None] * order)  # zero series
             for p, s in zip(primal_out, series_out)]
+
+
+_LINEAR = ("neg", "reshape", "broadcast_in_dim", "convert_element_type", "squeeze", "expand_dims",
+           "transpose", "slice", "reduce_sum", "copy", "copy_p", "rev", "real", "imag", "cumsum",
+           "dynamic_slice", "gather", "reduce_precision")
+
+RULES: dict[str, Rule] = {
+    **dict.fromkeys(_LINEAR, _linear),
+    **dict.fromkeys(("add", "sub", "add_any"), _sum),
+    **dict.fromkeys(("mul", "dot_general"), _bilinear),
+    **dict.fromkeys(("max", "min"), _extremum),
+    "div": lambda eqn, ins, order: [_quotient(ins[0], ins[1], order)],
+    "integer_pow": lambda eqn, ins, order: [_fit(_power(ins[0], eqn.params["y"], order), eqn)],
+    "square": lambda eqn, ins, order: [_fit(_product(lax.mul, ins[0], ins[0], order), eqn)],
+    "pow": _pow,
+    "select_n": _select,
+    "abs": _abs,
+    "tanh": _unary(_tanh),
+    "logistic": _unary(_logistic),
+    "exp": _unary(_exp),
+    "expm1": _expm1,
+    "sin": _unary(_sin),
+    "cos": _unary(_cos),
+    "log": _unary(_log),
+    "log1p": _unary(lambda x, order: _log([1 + x[0]] + x[1:], order)),
+    "sqrt": _unary(_sqrt),
+}
