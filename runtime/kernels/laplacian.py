@@ -15,9 +15,9 @@ point of this module: it fixes the layout of the directions. ``J`` of a value of
   product of (N k, features) by the weights, and its transpose in the parameter gradient is
   one as well. Under a vmap over points the same product is a dot of a (N, k, features) array,
   whose parameter gradient contracts two axes: XLA:CPU transposes the whole tangent array for
-  it, three times per network (measured on a 100-D Laplacian, 4x64 tanh MLP: 0.76 of 2.2 s);
+  it, three times per network;
 - the sum over directions of ``g''(x)[J_i, J_i]`` reduces the middle axis, which XLA:CPU
-  does at memory speed (a reduction over the leading axis of the same array is 30x slower);
+  does at memory speed, where a reduction over the leading axis of the same array is not;
 - a value that does not depend on the point keeps no point axis: the input's directions are
   the unit axes, the same at every point, and so is the first layer's ``J = W1``.
 
