@@ -2,7 +2,7 @@
 
     python bench/derivatives.py [--cases poisson2d,burgers,...] [--widths 64,128]
                                 [--precisions float32,float64] [--points 4096] [--repeats 7]
-                                [--system]
+                                [--system] [--against DIR]
 
 For each case, network width (4 hidden tanh layers) and precision, the time of one jitted
 loss-and-parameter-gradient (``jax.value_and_grad`` of the mean squared residual at the points,
@@ -21,6 +21,13 @@ steady state, after a warm-up) for:
 the loss with the merged plan of the terms sharing points, against each term's own plan (every
 partial a term needs computed again in each term) and nested JVPs written by hand.
 
+``--against DIR`` compares two trees of pinnc instead, on the same cases: this script's and
+the one at DIR (a checkout or `git worktree` of another commit), each in a process of its own
+(`trees.py`). For each case it prints both trees' times of one loss-and-gradient step of
+`Problem.loss` and their ratio (this tree over DIR), the same for tracing and lowering a fresh
+jit of the step (where the derivative kernels walk the network's jaxpr in Python), and whether
+the two lowered programs are the same text.
+
 The implementations are timed in alternation: ``--repeats`` rounds, each running every
 implementation once, so that a change of load on the machine falls on all of them alike. A time
 is the median over the rounds; a ratio is the median of the rounds' ratios.
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -41,7 +49,8 @@ import numpy as np
 from jax.experimental import jet
 
 import pinnc
-from timing import in_alternation, timed  # noqa: E402  (bench/timing.py, beside this script)
+import trees  # noqa: E402  (bench/trees.py and bench/timing.py, beside this script)
+from timing import in_alternation, timed  # noqa: E402
 
 
 def _lap(coords):
@@ -151,14 +160,19 @@ def median_ratio(numerator, denominator) -> float:
     return float(np.median(np.asarray(numerator) / np.asarray(denominator)))
 
 
+def program(name, width, precision) -> str:
+    """The program of a case: its pde on the unit box, solved by 4 hidden tanh layers."""
+    coords = CASES[name]["coords"]
+    return ("domain O = box(" + ", ".join(f"{c} in [0, 1]" for c in coords) + ")\n"
+            f"field u({', '.join(coords)})\npde {CASES[name]['pde']} = 0 in O\n"
+            f"set model = mlp(hidden=[{width}, {width}, {width}, {width}])\n"
+            f"set precision = {precision}\n")
+
+
 def run_case(name, width, precision, points, repeats, memory):
     case = CASES[name]
     coords = case["coords"]
-    source = ("domain O = box(" + ", ".join(f"{c} in [0, 1]" for c in coords) + ")\n"
-              f"field u({', '.join(coords)})\npde {case['pde']} = 0 in O\n"
-              f"set model = mlp(hidden=[{width}, {width}, {width}, {width}])\n"
-              f"set precision = {precision}\n")
-    problem = pinnc.compile_source(source, name)
+    problem = pinnc.compile_source(program(name, width, precision), name)
     params = problem.init(jax.random.key(0))
     dtype = problem.dtype
     X = jnp.asarray(np.random.default_rng(0).uniform(0, 1, (points, len(coords))), dtype)
@@ -247,6 +261,33 @@ def run_system(width, precision, points, repeats):
     return steps_in_alternation(steps, (params,), repeats)
 
 
+def print_against(against: Path, cases: list[str], args) -> None:
+    """The ``--against`` table: each case's step and trace times in both trees."""
+    print(f"# this tree {trees.THIS_TREE} against {against.resolve()}; {args.points} points; "
+          f"loss + parameter gradient; medians of {args.repeats} rounds in alternation",
+          flush=True)
+    print(f"{'case':13} {'width':>5} {'precision':9} {'this ms':>9} {'against':>9} {'ratio':>6} "
+          f"{'trace ms':>9} {'against':>9} {'ratio':>6}  same program", flush=True)
+    programs = [(name, width, precision, program(name, width, precision))
+                for name in cases for width in map(int, args.widths.split(","))
+                for precision in args.precisions.split(",")]
+    if args.system:
+        programs += [("navier_stokes", width, precision,
+                      NAVIER_STOKES.format(w=width, precision=precision))
+                     for width in map(int, args.widths.split(","))
+                     for precision in args.precisions.split(",")]
+    for name, width, precision, text in programs:
+        found = trees.compare(against, text, name, args.points, args.repeats)
+        run, lower, ready = found["run"], found["lower"], found["ready"]
+        ms = lambda seconds: 1e3 * float(np.median(seconds))
+        same = ready["this"]["program"] == ready["against"]["program"]
+        print(f"{name:13} {width:5d} {precision:9} {ms(run['this']):9.1f} "
+              f"{ms(run['against']):9.1f} {trees.ratio(run['this'], run['against']):6.3f} "
+              f"{ms(lower['this']):9.1f} {ms(lower['against']):9.1f} "
+              f"{trees.ratio(lower['this'], lower['against']):6.3f}  "
+              f"{'yes' if same else 'no'}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
@@ -258,11 +299,16 @@ def main() -> None:
     parser.add_argument("--system", action="store_true",
                         help="also time a three-equation system: the merged plan of terms "
                              "sharing points against each term's own")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="compare this tree's pinnc with the tree at DIR on the cases")
     args = parser.parse_args()
     cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in CASES]
     if unknown:
         parser.error(f"unknown case {unknown[0]}; cases are {', '.join(CASES)}")
+    if args.against:
+        print_against(args.against, cases, args)
+        return
     print(f"# {len(jax.devices())} {jax.devices()[0].platform} device(s); {args.points} points; "
           f"4 hidden tanh layers; loss + parameter gradient; medians of {args.repeats} rounds "
           "in alternation", flush=True)
@@ -285,17 +331,7 @@ def main() -> None:
                 if memory:
                     memory_rows.append((name, width, precision, memories))
     if args.system:
-        print("\nsteady Navier-Stokes 2-D (3 fields, 3 equations on shared points), ms")
-        print(f"{'width':>5} {'precision':9} {'merged':>9} {'separate':>9} {'nested':>9} "
-              f"{'/separate':>9} {'/nested':>8}")
-        for width in map(int, args.widths.split(",")):
-            for precision in args.precisions.split(","):
-                seconds = run_system(width, precision, args.points, args.repeats)
-                t = {k: 1e3 * float(np.median(v)) for k, v in seconds.items()}
-                print(f"{width:5d} {precision:9} {t['merged']:9.1f} {t['separate']:9.1f} "
-                      f"{t['nested']:9.1f} "
-                      f"{median_ratio(seconds['merged'], seconds['separate']):9.2f} "
-                      f"{median_ratio(seconds['merged'], seconds['nested']):8.2f}", flush=True)
+        print_system(args)
     if memory_rows:
         print("\ntemporary memory of the compiled loss and gradient (MiB)")
         print(f"{'case':12} {'width':>5} {'precision':9} {'pinnc':>9} {'nested':>9} {'hessian':>9} "
@@ -303,6 +339,21 @@ def main() -> None:
         for name, width, precision, m in memory_rows:
             print(f"{name:12} {width:5d} {precision:9} {m['pinnc']:9.1f} {m['nested']:9.1f} "
                   f"{m['hessian']:9.1f} {m['jet']:9.1f} {m['floor']:7.1f}")
+
+
+def print_system(args) -> None:
+    """The ``--system`` table: the merged plan against each term's own and nested JVPs."""
+    print("\nsteady Navier-Stokes 2-D (3 fields, 3 equations on shared points), ms")
+    print(f"{'width':>5} {'precision':9} {'merged':>9} {'separate':>9} {'nested':>9} "
+          f"{'/separate':>9} {'/nested':>8}")
+    for width in map(int, args.widths.split(",")):
+        for precision in args.precisions.split(","):
+            seconds = run_system(width, precision, args.points, args.repeats)
+            t = {k: 1e3 * float(np.median(v)) for k, v in seconds.items()}
+            print(f"{width:5d} {precision:9} {t['merged']:9.1f} {t['separate']:9.1f} "
+                  f"{t['nested']:9.1f} "
+                  f"{median_ratio(seconds['merged'], seconds['separate']):9.2f} "
+                  f"{median_ratio(seconds['merged'], seconds['nested']):8.2f}", flush=True)
 
 
 if __name__ == "__main__":
