@@ -13,7 +13,7 @@ JVPs for high orders, and than `jax.experimental.jet` as JAX ships it:
   coefficients (the plain forward pass) are the same ops on the same values in every
   direction, which XLA computes once;
 - tanh, logistic, exp, sin and cos differentiate their coefficients in closed form
-  (`_with_linear_jvp`), so the parameter gradient's reverse pass through them is a few
+  (`series.py`), so the parameter gradient's reverse pass through them is a few
   products per coefficient.
 
 `RULES` maps a primitive's name to its rule, for the operations networks and residuals use
@@ -42,7 +42,8 @@ from jax import lax
 from jax.experimental import jet
 from jax.extend import core
 
-Series = list  # [y_0, y_1, ..., y_K], entries None where the coefficient is zero
+from .series import (Series, cos, exp, log, logistic, power, product, quotient, sin, sqrt, tanh,
+                     zeros)
 
 
 def directional_derivatives(f: Callable, x: jax.Array, directions: jax.Array,
@@ -266,7 +267,7 @@ def _sum(eqn, ins: list[Series], order: int) -> list[Series]:
 
 def _bilinear(eqn, ins: list[Series], order: int) -> list[Series]:
     """mul, dot_general: the Cauchy product of the two series under the primitive."""
-    return [_fit(_product(lambda a, b: _bind(eqn, a, b), ins[0], ins[1], order), eqn)]
+    return [_fit(product(lambda a, b: _bind(eqn, a, b), ins[0], ins[1], order), eqn)]
 
 
 def _pow(eqn, ins: list[Series], order: int) -> list[Series]:
@@ -274,7 +275,7 @@ def _pow(eqn, ins: list[Series], order: int) -> list[Series]:
     if not _constant(ins[1]):
         return _jet_rule(eqn, ins, order)
     a, exponent = ins[0], ins[1][0]
-    y = _exp([None if c is None else exponent * c for c in _log(a, order)], order)
+    y = exp([None if c is None else exponent * c for c in log(a, order)], order)
     return [_fit([lax.pow(a[0], exponent)] + y[1:], eqn)]
 
 
@@ -286,7 +287,7 @@ def _select(eqn, ins: list[Series], order: int) -> list[Series]:
     out = [_bind(eqn, predicate, *[s[0] for s in cases])]
     for k in range(1, order + 1):
         chosen = not all(s[k] is None for s in cases)
-        out.append(_bind(eqn, predicate, *[_zeros(s, k) for s in cases]) if chosen else None)
+        out.append(_bind(eqn, predicate, *[zeros(s, k) for s in cases]) if chosen else None)
     return [out]
 
 
@@ -297,7 +298,7 @@ def _extremum(eqn, ins: list[Series], order: int) -> list[Series]:
     out = [_bind(eqn, a[0], b[0])]
     for k in range(1, order + 1):
         moving = a[k] is not None or b[k] is not None
-        out.append(jnp.where(pick, _zeros(a, k), _zeros(b, k)) if moving else None)
+        out.append(jnp.where(pick, zeros(a, k), zeros(b, k)) if moving else None)
     return [_fit(out, eqn)]
 
 
@@ -308,7 +309,7 @@ def _abs(eqn, ins: list[Series], order: int) -> list[Series]:
 
 
 def _expm1(eqn, ins: list[Series], order: int) -> list[Series]:
-    y = _exp(ins[0], order)
+    y = exp(ins[0], order)
     return [[jnp.expm1(ins[0][0])] + y[1:]]
 
 
@@ -317,185 +318,11 @@ def _unary(series_rule: Callable[[Series, int], Series]) -> Rule:
     return lambda eqn, ins, order: [series_rule(ins[0], order)]
 
 
-def _zeros(series: Series, k: int):
-    return jnp.zeros_like(series[0]) if series[k] is None else series[k]
-
-
 def _fit(series: Series, eqn) -> Series:
     """Broadcast coefficients to the output's shape (an operand may have been a scalar)."""
     shape = eqn.outvars[0].aval.shape
     return [c if c is None or jnp.shape(c) == shape else jnp.broadcast_to(c, shape)
             for c in series]
-
-
-def _product(bind, a: Series, b: Series, order: int) -> Series:
-    out = []
-    for k in range(order + 1):
-        total = None
-        for j in range(k + 1):
-            if a[j] is None or b[k - j] is None:
-                continue
-            term = bind(a[j], b[k - j])
-            total = term if total is None else total + term
-        out.append(total)
-    return out
-
-
-def _power(a: Series, n: int, order: int) -> Series:
-    if n == 0:
-        return [jnp.ones_like(a[0])] + [None] * order
-    if n < 0:
-        one = [jnp.ones_like(a[0])] + [None] * order
-        return _quotient(one, _power(a, -n, order), order)
-    result, base = None, a
-    while n:
-        if n & 1:
-            result = base if result is None else _product(lax.mul, result, base, order)
-        n >>= 1
-        if n:
-            base = _product(lax.mul, base, base, order)
-    return result
-
-
-def _quotient(a: Series, b: Series, order: int) -> Series:
-    """y = a / b: y_k = (a_k - sum_{j=1..k} b_j y_{k-j}) / b_0."""
-    y = [a[0] / b[0]]
-    for k in range(1, order + 1):
-        total = _zeros(a, k)
-        for j in range(1, k + 1):
-            if b[j] is not None and y[k - j] is not None:
-                total = total - b[j] * y[k - j]
-        y.append(total / b[0])
-    return y
-
-
-def _chain(x: Series, derivative: Series, k: int):
-    """(1/k) sum_{j=1..k} j x_j d_{k-j}: the k-th coefficient of y where y' = d x'."""
-    total = None
-    for j in range(1, k + 1):
-        if x[j] is None or derivative[k - j] is None:
-            continue
-        term = j * x[j] * derivative[k - j]
-        total = term if total is None else total + term
-    return None if total is None else total / k
-
-
-def _square_coefficient(y: Series, k: int):
-    """The k-th coefficient of y², each product of two different coefficients taken once."""
-    total = None
-    for i in range((k + 1) // 2):
-        if y[i] is None or y[k - i] is None:
-            continue
-        term = y[i] * y[k - i]
-        total = term if total is None else total + term
-    if total is not None:
-        total = 2 * total
-    if k % 2 == 0 and y[k // 2] is not None:
-        total = y[k // 2] ** 2 if total is None else total + y[k // 2] ** 2
-    return total
-
-
-def _with_linear_jvp(series_and_derivative: Callable[[Series, int], tuple[Series, Series]]):
-    """A rule for y = f(x), elementwise, whose derivative in the coefficients is given in closed
-    form: ``dy_k/dx_j = d_{k-j}``, where ``d`` is the series of ``f'(x(t))`` (perturbing x_j
-    moves x(t) by t^j, so y(t) by f'(x(t)) t^j). ``series_and_derivative(x, order)`` returns
-    (y, d). The JVP ``dy_k = sum_j d_{k-j} dx_j`` is linear in the tangents, so its transpose,
-    the parameter gradient's reverse pass, is ``x̄_j = sum_k ȳ_k d_{k-j}``: a few products per
-    coefficient, where differentiating the rule's recurrence would store and transpose each of
-    its products."""
-    def rule(x: Series, order: int) -> Series:
-        @jax.custom_jvp
-        def series(x):
-            return series_and_derivative(x, order)[0]
-
-        @series.defjvp
-        def series_jvp(primals, tangents):
-            (x,), (dx,) = primals, tangents
-            y, d = series_and_derivative(x, order)
-            dy = []
-            for k, yk in enumerate(y):
-                total = None
-                for j in range(k + 1):
-                    if x[j] is not None and d[k - j] is not None:
-                        term = d[k - j] * dx[j]
-                        total = term if total is None else total + term
-                dy.append(None if yk is None else (jnp.zeros_like(yk) if total is None else total))
-            return y, dy
-        return series(x)
-    return rule
-
-
-def _tanh_and_derivative(x: Series, order: int) -> tuple[Series, Series]:
-    """y = tanh(x), y' = (1 - y²) x'."""
-    y = [jnp.tanh(x[0])]
-    d = [1 - y[0] ** 2]
-    for k in range(1, order + 1):
-        y.append(_chain(x, d, k))
-        square = _square_coefficient(y, k)
-        d.append(None if square is None else -square)
-    return y, d
-
-
-def _logistic_and_derivative(x: Series, order: int) -> tuple[Series, Series]:
-    """y = logistic(x), y' = (y - y²) x'."""
-    y = [jax.nn.sigmoid(x[0])]
-    d = [y[0] - y[0] ** 2]
-    for k in range(1, order + 1):
-        y.append(_chain(x, d, k))
-        square = _square_coefficient(y, k)
-        d.append(y[k] if square is None else (_zeros(y, k) - square))
-    return y, d
-
-
-def _exp_and_derivative(x: Series, order: int) -> tuple[Series, Series]:
-    y = [jnp.exp(x[0])]
-    for k in range(1, order + 1):
-        y.append(_chain(x, y, k))
-    return y, y
-
-
-def _sin_cos(x: Series, order: int) -> tuple[Series, Series]:
-    s, c = [jnp.sin(x[0])], [jnp.cos(x[0])]
-    for k in range(1, order + 1):
-        sk, ck = _chain(x, c, k), _chain(x, s, k)
-        s.append(sk)
-        c.append(None if ck is None else -ck)
-    return s, c
-
-
-def _negated(series: Series) -> Series:
-    return [None if c is None else -c for c in series]
-
-
-_tanh = _with_linear_jvp(_tanh_and_derivative)
-_logistic = _with_linear_jvp(_logistic_and_derivative)
-_exp = _with_linear_jvp(_exp_and_derivative)
-_sin = _with_linear_jvp(_sin_cos)
-_cos = _with_linear_jvp(lambda x, order: (lambda s, c: (c, _negated(s)))(*_sin_cos(x, order)))
-
-
-def _log(x: Series, order: int) -> Series:
-    """y = log(x): x y' = x', so y_k = (x_k - (1/k) sum_{j=1..k-1} j y_j x_{k-j}) / x_0."""
-    y = [jnp.log(x[0])]
-    for k in range(1, order + 1):
-        total = _zeros(x, k)
-        for j in range(1, k):
-            if y[j] is not None and x[k - j] is not None:
-                total = total - j * y[j] * x[k - j] / k
-        y.append(total / x[0])
-    return y
-
-
-def _sqrt(x: Series, order: int) -> Series:
-    """y = sqrt(x): y² = x, so y_k = (x_k - sum_{j=1..k-1} y_j y_{k-j}) / (2 y_0)."""
-    y = [jnp.sqrt(x[0])]
-    for k in range(1, order + 1):
-        total = _zeros(x, k)
-        for j in range(1, k):
-            if y[j] is not None and y[k - j] is not None:
-                total = total - y[j] * y[k - j]
-        y.append(total / (2 * y[0]))
-    return y
 
 
 def _jet_rule(eqn, ins: list[Series], order: int) -> list[Series]:
@@ -508,7 +335,7 @@ def _jet_rule(eqn, ins: list[Series], order: int) -> list[Series]:
             "pinnc's RULES (runtime/kernels/taylor.py) nor in jax.experimental.jet's jet_rules: "
             "write the expression with other functions, or add a rule to RULES")
     primals = [s[0] for s in ins]
-    series = [[_zeros(s, k) for k in range(1, order + 1)] for s in ins]
+    series = [[zeros(s, k) for k in range(1, order + 1)] for s in ins]
     primal_out, series_out = rule(primals, series, **eqn.params)
     if not eqn.primitive.multiple_results:
         primal_out, series_out = [primal_out], [series_out]
@@ -525,19 +352,19 @@ RULES: dict[str, Rule] = {
     **dict.fromkeys(("add", "sub", "add_any"), _sum),
     **dict.fromkeys(("mul", "dot_general"), _bilinear),
     **dict.fromkeys(("max", "min"), _extremum),
-    "div": lambda eqn, ins, order: [_quotient(ins[0], ins[1], order)],
-    "integer_pow": lambda eqn, ins, order: [_fit(_power(ins[0], eqn.params["y"], order), eqn)],
-    "square": lambda eqn, ins, order: [_fit(_product(lax.mul, ins[0], ins[0], order), eqn)],
+    "div": lambda eqn, ins, order: [quotient(ins[0], ins[1], order)],
+    "integer_pow": lambda eqn, ins, order: [_fit(power(ins[0], eqn.params["y"], order), eqn)],
+    "square": lambda eqn, ins, order: [_fit(product(lax.mul, ins[0], ins[0], order), eqn)],
     "pow": _pow,
     "select_n": _select,
     "abs": _abs,
-    "tanh": _unary(_tanh),
-    "logistic": _unary(_logistic),
-    "exp": _unary(_exp),
+    "tanh": _unary(tanh),
+    "logistic": _unary(logistic),
+    "exp": _unary(exp),
     "expm1": _expm1,
-    "sin": _unary(_sin),
-    "cos": _unary(_cos),
-    "log": _unary(_log),
-    "log1p": _unary(lambda x, order: _log([1 + x[0]] + x[1:], order)),
-    "sqrt": _unary(_sqrt),
+    "sin": _unary(sin),
+    "cos": _unary(cos),
+    "log": _unary(log),
+    "log1p": _unary(lambda x, order: log([1 + x[0]] + x[1:], order)),
+    "sqrt": _unary(sqrt),
 }
