@@ -66,4 +66,6 @@ __all__ = ["plan", "integral_label", "shared_label", "SharedPlan", "describe", "
            "laplacian_name", "combination_name", "Combination", "CollapsedPass", "waring",
            "group_combinations", "needed_partials", "multi_index", "partial_name",
            "group_laplacians", "Laplacian", "DerivativePlan", "TermPlan", "Features", "FieldPlan",
-           "LaplacianPass", "TaylorPass", "Chain"]
+           "LaplacianPass", "TaylorPass", "Chain", "MultiIndex", "field_nodes", "loose_symbols",
+           "directional_nodes", "MIN_LAPLACIAN_COORDS", "MAX_TAYLOR_LAPLACIAN_COORDS",
+           "MIN_TAYLOR_ORDER", "MIN_COLLAPSED_ORDER", "COLLAPSED_UNIT"]
