@@ -23,10 +23,10 @@ partial a term needs computed again in each term) and nested JVPs written by han
 
 ``--against DIR`` compares two trees of pinnc instead, on the same cases: this script's and
 the one at DIR (a checkout or `git worktree` of another commit), each in a process of its own
-(`trees.py`). For each case it prints both trees' times of one loss-and-gradient step of
-`Problem.loss` and their ratio (this tree over DIR), the same for tracing and lowering a fresh
-jit of the step (where the derivative kernels walk the network's jaxpr in Python), and whether
-the two lowered programs are the same text.
+(`trees.py`). For each case it prints both trees' times of a loss-and-gradient step of
+`Problem.loss` (in each round the least of five calls) and their ratio (this tree over DIR),
+the same for tracing and lowering a fresh jit of the step (where the derivative kernels walk
+the network's jaxpr in Python), and whether the two lowered programs are the same text.
 
 The implementations are timed in alternation: ``--repeats`` rounds, each running every
 implementation once, so that a change of load on the machine falls on all of them alike. A time

@@ -4,8 +4,9 @@
 started with ``PYTHONPATH`` at a folder whose ``pinnc`` links to the tree (the repository root
 is the package). A worker compiles a program's loss and parameter gradient (`Problem.loss`
 over a sampled batch: the product's own path, in any tree's API) and then answers requests;
-the two workers are asked for one step each in turn, the order swapped every round, so that a
-change of load on the machine falls on both alike.
+the two workers are asked in turn, the order swapped every round, so that a change of load on
+the machine falls on both alike. A round's time of a step is the least of a few calls: the
+load of a shared machine only ever adds to a call's time.
 
     python bench/trees.py --serve '{"text": ..., "name": ..., "points": ...}'  (a worker)
 """
@@ -29,9 +30,9 @@ THIS_TREE = Path(__file__).resolve().parent.parent
 
 def serve(text: str, name: str, points: int) -> None:
     """A worker: compile the program's loss and gradient with the pinnc this process imports,
-    report the lowered program's digest and the loss, then answer each line of stdin: "run",
-    the seconds of one step; "lower", the seconds to trace and lower a fresh jit of it (where
-    the derivative kernels walk the network's jaxpr in Python)."""
+    report the lowered program's digest and the loss, then answer each line of stdin, "run N"
+    or "lower N": the least seconds of N steps, or of N fresh jits of the step traced and
+    lowered (where the derivative kernels walk the network's jaxpr in Python)."""
     import jax
 
     import pinnc
@@ -45,12 +46,16 @@ def serve(text: str, name: str, points: int) -> None:
     _reply({"pinnc": str(Path(pinnc.__file__).resolve().parent), "loss": loss,
             "program": hashlib.sha256(lowered.as_text().encode()).hexdigest()})
     for line in sys.stdin:
-        start = time.perf_counter()
-        if line.strip() == "run":
-            jax.block_until_ready(step(params, batch))
-        else:
-            fresh().lower(params, batch)
-        _reply({"seconds": time.perf_counter() - start})
+        command, calls = line.split()
+        run = ((lambda: jax.block_until_ready(step(params, batch))) if command == "run"
+               else (lambda: fresh().lower(params, batch)))
+        _reply({"seconds": min(_seconds(run) for _ in range(int(calls)))})
+
+
+def _seconds(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
 def _reply(message: dict) -> None:
@@ -73,8 +78,8 @@ class Worker:
         self.tree = tree
         self.ready = self._read()
 
-    def ask(self, command: str) -> float:
-        self.process.stdin.write(command + "\n")
+    def ask(self, command: str, calls: int) -> float:
+        self.process.stdin.write(f"{command} {calls}\n")
         self.process.stdin.flush()
         return self._read()["seconds"]
 
@@ -90,25 +95,29 @@ class Worker:
         self.folder.cleanup()
 
 
-def compare(against: Path, text: str, name: str, points: int, rounds: int) -> dict:
-    """This tree's pinnc and the one at ``against`` on one program: the seconds of each
-    tree's step ("run") and of a fresh trace and lowering ("lower") in each round, and each
-    tree's first report (`Worker.ready`), keyed "this" and "against"."""
+def compare(against: Path, text: str, name: str, points: int, rounds: int,
+            calls: int = 5) -> dict:
+    """This tree's pinnc and the one at ``against`` on one program, keyed "this" and
+    "against": per round, the seconds of a step ("run", the least of ``calls`` calls) and, in
+    half as many rounds, of a fresh trace and lowering ("lower"); and each tree's first report
+    (`Worker.ready`)."""
     trees = {"this": THIS_TREE, "against": Path(against).resolve()}
     with ExitStack() as stack:
         workers = {}
         for key, tree in trees.items():
             workers[key] = Worker(tree, text, name, points)
             stack.callback(workers[key].close)
-        seconds = {command: _alternate(workers, command, rounds) for command in ("run", "lower")}
+        seconds = {"run": _alternate(workers, "run", calls, rounds),
+                   "lower": _alternate(workers, "lower", 1, max(3, rounds // 2))}
         return {**seconds, "ready": {key: w.ready for key, w in workers.items()}}
 
 
-def _alternate(workers: dict[str, Worker], command: str, rounds: int) -> dict[str, list[float]]:
+def _alternate(workers: dict[str, Worker], command: str, calls: int, rounds: int
+               ) -> dict[str, list[float]]:
     seconds = {key: [] for key in workers}
     for r in range(rounds):
         for key in (list(workers) if r % 2 == 0 else list(workers)[::-1]):
-            seconds[key].append(workers[key].ask(command))
+            seconds[key].append(workers[key].ask(command, calls))
     return seconds
 
 
