@@ -13,8 +13,8 @@ JVPs for high orders, and than `jax.experimental.jet` as JAX ships it:
   coefficients (the plain forward pass) are the same ops on the same values in every
   direction, which XLA computes once;
 - tanh, logistic, exp, sin and cos differentiate their coefficients in closed form
-  (`series.py`), so the parameter gradient's reverse pass through them is a few
-  products per coefficient.
+  (`series.py`), so the parameter gradient's reverse pass through them is a few products per
+  coefficient.
 
 `RULES` maps a primitive's name to its rule, for the operations networks and residuals use
 (products, sums, tanh, logistic, sin, cos, exp, log, powers, ...); any other primitive goes
@@ -343,6 +343,8 @@ def _jet_rule(eqn, ins: list[Series], order: int) -> list[Series]:
             for p, s in zip(primal_out, series_out)]
 
 
+# Linear in their first operand, the others held fixed (where another carries a series too,
+# `_linear` hands the equation to jet).
 _LINEAR = ("neg", "reshape", "broadcast_in_dim", "convert_element_type", "squeeze", "expand_dims",
            "transpose", "slice", "reduce_sum", "copy", "copy_p", "rev", "real", "imag", "cumsum",
            "dynamic_slice", "gather", "reduce_precision")
