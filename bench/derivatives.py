@@ -49,6 +49,7 @@ import numpy as np
 from jax.experimental import jet
 
 import pinnc
+from pinnc.runtime.model import Entry
 import trees  # noqa: E402  (bench/trees.py and bench/timing.py, beside this script)
 from timing import in_alternation, timed  # noqa: E402
 
@@ -179,7 +180,8 @@ def run_case(name, width, precision, points, repeats, memory):
     term = problem.module.TERM_RESIDUALS["pde1"]
 
     def pinnc_residuals(params, X):
-        return term(problem.field_functions(params), params["params"], {"points": X})
+        return term(problem.field_functions(params), params["params"],
+                    Entry(points=X, measure=1.0))
 
     def baseline(engine):
         residual = residual_with(engine, case)
@@ -229,7 +231,7 @@ def run_system(width, precision, points, repeats):
                                    points=points)
     params = problem.init(jax.random.key(0))
     batch = problem.sample(jax.random.key(1))
-    X = batch["pde1"]["points"]
+    X = batch["pde1"].points
     labels = ("pde1", "pde2", "pde3")
 
     def merged(params):

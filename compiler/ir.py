@@ -167,20 +167,58 @@ class NamedDomain:
 # --- regions -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Region:
-    """Where a term holds: the interior of ``domain`` or its boundary, optionally narrowed.
+class Clause:
+    """One disjunct of a `where` condition in disjunctive normal form, as geometry reads it:
+    ``equalities`` holds (coord, value) for each of its ``coord == value`` atoms that fixes one
+    coordinate to a number; ``bare``: the clause is one such atom and nothing else."""
+    equalities: tuple[tuple[str, float], ...]
+    bare: bool
 
-    ``predicate`` is a SymPy boolean over the domain's coordinate symbols (``Eq(t, 0)``,
-    ``Or(Eq(x, -1), Eq(x, 1))``, ``x > 0``), or None for the whole interior or boundary.
+
+@dataclass(frozen=True)
+class Where:
+    """A `where` condition on a region's points, ``coords`` their columns.
+
+    ``predicate`` is a SymPy boolean over the coordinate symbols (``Eq(t, 0)``,
+    ``Or(Eq(x, -1), Eq(x, 1))``, ``x > 0``): code generation prints it as a numpy function of
+    the points (the generated module's ``WHERE``). ``clauses`` is its structure, found with
+    SymPy here so that the runtime never walks it: the flat pieces of a boundary its
+    equalities select. ``text`` is the condition as messages show it.
     """
+    predicate: sympy.Basic
+    coords: tuple[str, ...]
+    text: str
+    clauses: tuple[Clause, ...]
+
+    @property
+    def no_volume(self) -> bool:
+        """Whether every clause pins a coordinate with ``==``: the region has zero volume."""
+        return all(clause.equalities for clause in self.clauses)
+
+    @property
+    def only_equalities(self) -> bool:
+        """Whether the condition is a disjunction of bare ``coord == value`` atoms: nothing is
+        left to filter once the planes they name are sampled."""
+        return all(clause.bare for clause in self.clauses)
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where a term holds: the interior of ``domain`` or its boundary, optionally narrowed by
+    a `where` condition (None: the whole interior or boundary)."""
     domain_name: str
     domain: Domain
     on_boundary: bool
-    predicate: sympy.Basic | None = None
+    where: Where | None = None
 
     @property
     def coords(self) -> tuple[str, ...]:
         return self.domain.coords
+
+    @property
+    def predicate(self) -> sympy.Basic | None:
+        """The condition as a SymPy boolean, or None."""
+        return None if self.where is None else self.where.predicate
 
 
 # --- unknowns ------------------------------------------------------------------------------------
@@ -366,6 +404,18 @@ def default_optimizer(minimizes: bool) -> tuple[Phase, ...]:
     return GENERAL_DEFAULT if minimizes else LEAST_SQUARES_DEFAULT
 
 
+# --- the batch -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EntryLayout:
+    """What a term's batch entry (`runtime/model/batch.py`'s ``Entry``) holds beside its
+    points and measure; ``integrals``: the layout of each integral's own entry."""
+    normals: bool
+    observed: bool
+    masked: bool
+    integrals: tuple["EntryLayout", ...] = ()
+
+
 # --- the whole program ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -400,6 +450,25 @@ class Problem:
             else:
                 found.append(term.label)
         return tuple(tuple(labels) for _, labels in sets)
+
+    def wheres(self) -> tuple[Where, ...]:
+        """Every distinct `where` condition of the program's regions (terms', then their
+        integrals'), in the order of the generated module's ``WHERE`` functions."""
+        regions = [r for t in self.terms for r in (t.region, *(i.region for i in t.integrals))]
+        return tuple(dict.fromkeys(r.where for r in regions
+                                   if r is not None and r.where is not None))
+
+    def entry_layout(self, label: str) -> "EntryLayout":
+        """What the batch entry of term ``label`` holds beside its points and measure: normals
+        on a boundary, observed values for data, an entry per integral, and a mask where
+        training moves points (``resample_every``, ``refine``) and data is not involved."""
+        term = next(t for t in self.terms if t.label == label)
+        if term.data is not None:
+            return EntryLayout(normals=False, observed=True, masked=False)
+        moving = bool(self.options.resample_every or self.options.refine)
+        integrals = tuple(EntryLayout(i.region.on_boundary, False, moving)
+                          for i in term.integrals)
+        return EntryLayout(term.region.on_boundary, False, moving, integrals)
 
     def field_named(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

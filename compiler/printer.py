@@ -2,7 +2,8 @@
 
 A *target* is such a table: `JNP` prints over `jax.numpy` (residuals, generated code), `NUMPY`
 over numpy, including the predicates of ``where`` clauses (relations and logic, with ``Eq``
-evaluated up to rounding as `runtime.geometry.predicates` does). Names for symbols, fields and
+evaluated up to rounding as `runtime.geometry.predicates.close` does), which the generated
+module holds as functions of points for the runtime's geometry. Names for symbols, fields and
 derivatives come from the caller (``names``). Parentheses are added only where Python's
 precedence needs them.
 """
@@ -157,8 +158,8 @@ _ARITHMETIC: Table = {
     sympy.cot: Call("1/{m}.tan({args})", _MUL),
 }
 
-# Region predicates: what `runtime.geometry.predicates` evaluates, with the same tolerance
-# for ``Eq`` (face points carry their bound exactly; it forgives rounding elsewhere).
+# Region predicates, with `runtime.geometry.predicates.close`'s tolerance for ``Eq`` (face
+# points carry their bound exactly; it forgives rounding elsewhere).
 _CLOSE = "{m}.isclose({args}, rtol=1e-9, atol=1e-12)"
 _PREDICATES: Table = {
     BooleanTrue: Call("True"), BooleanFalse: Call("False"),

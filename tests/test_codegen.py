@@ -4,6 +4,7 @@ Residuals of the generated code are compared with derivatives computed independe
 values for known functions, and `jax.hessian` / nested `jax.jacfwd` for a random network.
 """
 import ast
+import contextlib
 
 import jax
 import jax.numpy as jnp
@@ -12,7 +13,8 @@ import pytest
 
 from pinnc.compiler import derivatives
 from pinnc.compiler.pipeline import compile_text
-from pinnc.runtime.model import load_module
+from pinnc.runtime.kernels import taylor
+from pinnc.runtime.model import Entry, load_module
 
 jax.config.update("jax_enable_x64", True)
 RNG = np.random.default_rng(0)
@@ -24,10 +26,27 @@ def module_for(source):
     return compiled, load_module(compiled.source, "case")
 
 
+@contextlib.contextmanager
+def calls_of(module, name):
+    """The arguments of every call the generated ``module`` makes to its function ``name``
+    while the block runs (at trace time, under vmap)."""
+    calls, original = [], getattr(module, name)
+
+    def record(*args):
+        calls.append(args)
+        return original(*args)
+    setattr(module, name, record)
+    try:
+        yield calls
+    finally:
+        setattr(module, name, original)
+
+
 def residual(source, label, fields, params=None, points=POINTS):
+    """Term ``label``'s residuals at ``points``, as the generated module computes them."""
     _, module = module_for(source)
-    function = getattr(module, label)
-    return jax.vmap(lambda p: function(fields, params or {}, p))(points)
+    entry = Entry(measure=jnp.asarray(1.0), points=jnp.asarray(points))
+    return module.TERM_RESIDUALS[label](fields, params or {}, entry)
 
 
 BOX = "domain O = box(x in [-1, 1], y in [-1, 1])\nfield u(x, y)\n"
@@ -130,7 +149,9 @@ def test_generated_module_is_valid_python_without_dead_imports():
                   if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
     assert imported - {"jax.numpy"} <= names | attributes  # each import is used
     assert {f.name for f in tree.body if isinstance(f, ast.FunctionDef)} >= {"pde1", "bc1", "loss", "residuals", "exact_u"}
-    assert "# Laplacian(u(x, y), (x, y)) - 1" in compiled.source  # the residual, as computed
+    square = lambda p: p[0] ** 2 + 3 * p[1] ** 2
+    np.testing.assert_allclose(jax.vmap(lambda p: module.pde1({"u": square}, {}, p))(POINTS), 7.0,
+                               rtol=1e-12)  # lap(u) - 1
     np.testing.assert_allclose(jax.vmap(module.exact_u)(POINTS), POINTS[:, 0] * POINTS[:, 1])
 
 
@@ -148,7 +169,7 @@ def test_user_names_that_clash_with_python_or_generated_names():
 def test_minimize_term_value_is_measure_times_mean():
     compiled, module = module_for(BOX + "minimize integral(u^2) with weight=2\n")
     u = lambda p: p[0]
-    batch = {"minimize1": {"points": POINTS, "measure": jnp.asarray(4.0)}}
+    batch = {"minimize1": Entry(points=POINTS, measure=jnp.asarray(4.0))}
     values = module.term_values({"u": u}, {}, batch)
     expected = 4.0 * np.mean(np.asarray(POINTS[:, 0]) ** 2)
     assert float(values["minimize1"]) == pytest.approx(expected)
@@ -169,9 +190,20 @@ def test_laplacian_sum_becomes_one_forward_laplacian_pass():
     (lap,) = field.laplacians
     assert lap.coords == ("x", "y") and lap.value and lap.gradient == (("x",), None)
     assert [c.directions for c in field.chains] == [("x", "y"), ("t",)]
-    assert "_laplacian_taylor(fields['u'], p, (0, 1))" in compiled.source
-    assert "_laplacians(" not in compiled.source  # the pass over the batch: over 32 coordinates
     assert field.needs() == ["u", "u_t", "u_x", "u_xx", "u_xy", "u_yy"]
+    module = load_module(compiled.source, "case")
+    assert not hasattr(module, "_laplacians")  # the pass over the batch: over 32 coordinates
+    u = mlp(jax.random.key(6), (3, 16, 16, 1))
+    points = np.random.default_rng(1).uniform(0, 1, (4, 3))
+    with calls_of(module, "_laplacian_taylor") as calls:
+        got = jax.vmap(lambda p: module.pde1({"u": u}, {}, p))(points)
+    assert [along for _, _, along in calls] == [(0, 1)]  # one Taylor pass along x and y
+
+    def reference(q):
+        gradient, hessian = jax.grad(u)(q), jax.hessian(u)(q)
+        return (gradient[2] - 0.1 * (hessian[0, 0] + hessian[1, 1]) - u(q) * gradient[0]
+                - hessian[0, 1])
+    np.testing.assert_allclose(got, jax.vmap(reference)(points), rtol=1e-10, atol=1e-12)
 
 
 def test_unequal_coefficients_are_not_a_laplacian():
@@ -190,14 +222,21 @@ def test_taylor_mode_for_repeated_coordinates_and_chains_for_the_rest():
         ("x", 4, ()), ("y", 4, ()), ("x", 2, ("y", "y"))]  # two repeat: JVPs along y twice
     assert field.taylor[0].outputs == ((), None, ("x", "x"), None, ("x",) * 4)
     assert field.taylor[2].outputs == (None,) * 11 + (("x", "x", "y", "y"),) and not field.chains
-    assert "from pinnc.runtime.kernels.taylor import directional_derivatives" in compiled.source
+    assert load_module(compiled.source, "case")._taylor_series is taylor.directional_derivatives
     # u_xxyz: x to order 2 under JVPs along y and z; the block of mask 3 takes both
     field, compiled = _plan_of("domain O = box(x in [0, 1], y in [0, 1], z in [0, 1])\n"
                                "field u(x, y, z)\npde D(u, x, x, y, z) + u = 0 in O\n")
     (p,) = field.taylor
     assert (p.coord, p.order, p.around) == ("x", 2, ("y", "z")) and not field.chains
     assert p.outputs == ((),) + (None,) * 10 + (("x", "x", "y", "z"),)
-    assert "_taylor(fields['u'], p, 0, 2, (e[1], e[2]))" in compiled.source
+    module = load_module(compiled.source, "case")
+    u = mlp(jax.random.key(7), (3, 16, 16, 1))
+    points = np.random.default_rng(2).uniform(0, 1, (3, 3))
+    with calls_of(module, "_taylor") as calls:
+        got = jax.vmap(lambda p: module.pde1({"u": u}, {}, p))(points)
+    assert [(axis, order, len(around)) for _, _, axis, order, around in calls] == [(0, 2, 2)]
+    d4 = lambda q: jax.jacfwd(jax.jacfwd(jax.hessian(u)))(q)[0, 0, 1, 2] + u(q)
+    np.testing.assert_allclose(got, jax.vmap(d4)(points), rtol=1e-10, atol=1e-12)
     assert ("1 Taylor-mode pass of order 2 along x in 2 nested jvps along y, z -> u, u_xxyz"
             in derivatives.describe(compiled.plan))
     # a coordinate taken once, as in Dxy, is a chain
@@ -245,7 +284,7 @@ def _assert_residual_matches(source: str, reference, count: int) -> None:
     params = problem.init(jax.random.key(0))
     u = problem.field_functions(params)["u"]
     points = jax.random.uniform(jax.random.key(3), (count, len(problem.ir.coords)), jnp.float64)
-    got = jax.jit(problem.residuals)(params, {"pde1": {"points": points}})["pde1"]
+    got = jax.jit(problem.residuals)(params, {"pde1": Entry(points=points, measure=1.0)})["pde1"]
     expected = jax.jit(jax.vmap(lambda q: reference(u, q)))(points)
     np.testing.assert_allclose(got, expected, rtol=1e-10)
 
@@ -337,9 +376,10 @@ def test_module_holds_what_the_runtime_reads_and_no_dead_tables():
     for dead in ("FIELD_COORDINATES", "PARAMS", "TERM_KINDS", "TERM_COORDINATES"):
         assert not hasattr(module, dead)
     assert set(module.SHARED_RESIDUALS) == {("pde1", "pde2")}
+    assert not hasattr(module, "pde1") and not hasattr(module, "pde2")  # only their group's
     # the shared function and each term's own give the same residuals
     u, v = mlp(jax.random.key(4)), mlp(jax.random.key(5))
-    entry = {"points": POINTS}
+    entry = Entry(points=POINTS, measure=1.0)
     together = module.SHARED_RESIDUALS[("pde1", "pde2")]({"u": u, "v": v}, {}, entry)
     for k, label in enumerate(("pde1", "pde2")):
         alone = module.TERM_RESIDUALS[label]({"u": u, "v": v}, {}, entry)
@@ -364,3 +404,21 @@ def test_a_constant_exact_solution_has_the_point_dtype_and_shape():
     _, module = module_for(BOX + "pde lap(u) = 0 in O\nexact u = 2\n")
     value = module.exact_u(POINTS[0])
     assert value.shape == () and value.dtype == POINTS.dtype and float(value) == 2.0
+
+
+def test_where_conditions_are_numpy_functions_of_the_points_in_the_ir_s_order():
+    source = ("domain O = box(x in [-1, 1], t in [0, 1])\nfield u(x, t)\n"
+              "pde Dt(u) = Dxx(u) in O\nic u = 0 on boundary(O) where t == 0\n"
+              "bc u = 0 on boundary(O) where x == -1 or x == 1\n"
+              "bc side: u = 0 on boundary(O) where x == -1 or x == 1\n")
+    compiled, module = module_for(source)
+    wheres = compiled.problem.wheres()
+    assert [compiled.problem.terms[k].region.where for k in (1, 2, 3)] == [*wheres, wheres[1]]
+    initial, sides = module.WHERE
+    points = np.array([[0.3, 0.0], [-1.0, 0.5], [1.0, 1e-13], [0.2, 0.4]])
+    assert initial(points).tolist() == [True, False, True, False]  # == up to rounding
+    assert sides(points).tolist() == [False, True, True, False]
+    assert isinstance(initial(points), np.ndarray)  # numpy, for the runtime's geometry
+    _, plain = module_for(BOX + "pde lap(u) = 1 in O\n")
+    assert plain.WHERE == ()
+

@@ -26,7 +26,7 @@ def residuals(source, label="pde1", points=12, seed=0):
     problem = pinnc.compile_source(source, "case", points=points)
     params = problem.init(jax.random.key(seed))
     batch = problem.sample(jax.random.key(seed + 1))
-    return (problem, params, batch[label]["points"],
+    return (problem, params, batch[label].points,
             jax.jit(problem.residuals)(params, batch)[label])
 
 
@@ -119,7 +119,7 @@ def test_system_of_fields_and_derivatives_of_expressions():
                         + jax.hessian(lambda r: jnp.sin(u(r)) * r[0])(q)[0, 0]
                         + jnp.dot(jax.grad(v)(q), jnp.array([1.0, 2.0])))
     close(got1, jax.jit(jax.vmap(first))(points))
-    close(got2, jax.jit(jax.vmap(second))(batch["pde2"]["points"]))
+    close(got2, jax.jit(jax.vmap(second))(batch["pde2"].points))
 
 
 @settings(max_examples=12, deadline=None)
@@ -160,7 +160,7 @@ def test_terms_on_the_same_points_are_sampled_once_and_computed_together():
     assert problem.ir.point_sets() == (("pde1", "pde2"), ("pde3",), ("bc1", "bc2"))
     batch = problem.sample(jax.random.key(1))
     assert batch["pde1"] is batch["pde2"] and batch["bc1"] is batch["bc2"]
-    assert batch["pde3"]["points"].shape == (7, 2)  # its own number of points: its own set
+    assert batch["pde3"].points.shape == (7, 2)  # its own number of points: its own set
     shared = problem.plan.shared[0]
     assert shared.labels == ("pde1", "pde2")
     u, v = shared.plan.fields
@@ -184,7 +184,7 @@ def test_terms_on_the_same_points_are_sampled_once_and_computed_together():
     f_u, f_v = fields["u"], fields["v"]
     reference = jax.jit(jax.vmap(lambda q: derivative(f_u, (0,))(q) * derivative(f_v, (1,))(q)
                                  + jnp.trace(jax.hessian(f_u)(q)) - jnp.sin(q[0])))
-    close(together["pde1"], reference(batch["pde1"]["points"]))
+    close(together["pde1"], reference(batch["pde1"].points))
 
 
 def test_shared_plan_is_shown_and_jacobian_rows_follow_the_terms():

@@ -108,10 +108,10 @@ def test_generalized_gauss_newton_of_the_dirichlet_energy_is_the_energy_inner_pr
     u = lambda t, q: problem.field_functions(unravel(t))["u"](q)
     gradient_u = jax.vmap(jax.jacrev(jax.grad(u, argnums=1)), in_axes=(None, 0))  # (N, 2, P)
     inside, edge = batch["minimize1"], batch["bc1"]
-    G = jnp.einsum("nkp,nkq->pq", *(2 * [gradient_u(theta, inside["points"])]))
-    G = G * float(inside["measure"]) / inside["points"].shape[0]      # energy: integral of grad.grad
-    values = jax.vmap(jax.grad(u), in_axes=(None, 0))(theta, edge["points"])  # (N, P)
-    B = 2 * 100.0 * values.T @ values / edge["points"].shape[0]       # bc weight 100, squared
+    G = jnp.einsum("nkp,nkq->pq", *(2 * [gradient_u(theta, inside.points)]))
+    G = G * float(inside.measure) / inside.points.shape[0]      # energy: integral of grad.grad
+    values = jax.vmap(jax.grad(u), in_axes=(None, 0))(theta, edge.points)  # (N, P)
+    B = 2 * 100.0 * values.T @ values / edge.points.shape[0]       # bc weight 100, squared
     np.testing.assert_allclose(rows.T @ rows, (G + B) / 2, rtol=1e-9, atol=1e-12)
 
 

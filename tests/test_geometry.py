@@ -10,7 +10,10 @@ from pinnc.runtime import geometry
 from pinnc.runtime.geometry.sampling import SAMPLERS, unit_points
 from pinnc.runtime.runs import plots
 
+from conditions import condition
+
 X, Y, T = ir.coordinate_symbols(("x", "y", "t"))
+XT, XY = ("x", "t"), ("x", "y")
 
 
 def rng() -> np.random.Generator:
@@ -90,7 +93,8 @@ def test_boundary_points_lie_on_faces_in_proportion_to_length():
 
 
 def test_initial_time_predicate_samples_the_face_t_equals_zero():
-    points, normals = space_time().sample_boundary(200, rng(), "sobol", sympy.Eq(T, 0))
+    points, normals = space_time().sample_boundary(200, rng(), "sobol",
+                                                 condition(sympy.Eq(T, 0), XT))
     assert points.shape == (200, 2)
     assert np.all(points[:, 1] == 0.0)
     assert np.all(normals == [0.0, -1.0])
@@ -99,7 +103,7 @@ def test_initial_time_predicate_samples_the_face_t_equals_zero():
 
 
 def test_either_end_predicate_samples_both_faces_and_nothing_else():
-    predicate = sympy.Or(sympy.Eq(X, -1), sympy.Eq(X, 1))
+    predicate = condition(sympy.Or(sympy.Eq(X, -1), sympy.Eq(X, 1)), XT)
     points, normals = space_time().sample_boundary(200, rng(), "sobol", predicate)
     assert set(np.unique(points[:, 0])) == {-1.0, 1.0}
     assert np.array_equal(normals[:, 0], points[:, 0]) and np.all(normals[:, 1] == 0)
@@ -108,7 +112,7 @@ def test_either_end_predicate_samples_both_faces_and_nothing_else():
 
 
 def test_face_with_a_further_condition_is_filtered_on_that_face():
-    predicate = sympy.And(sympy.Eq(T, 0), X > 0.5)
+    predicate = condition(sympy.And(sympy.Eq(T, 0), X > 0.5), XT)
     points, _ = space_time().sample_boundary(50, rng(), "halton", predicate)
     assert points.shape == (50, 2)
     assert np.all(points[:, 1] == 0.0) and np.all(points[:, 0] > 0.5)
@@ -116,7 +120,7 @@ def test_face_with_a_further_condition_is_filtered_on_that_face():
 
 def test_filtering_predicate_delivers_exactly_n_boundary_points():
     box = space_time()
-    points, normals = box.sample_boundary(301, rng(), "sobol", X > 0)
+    points, normals = box.sample_boundary(301, rng(), "sobol", condition(X > 0, XT))
     assert points.shape == normals.shape == (301, 2)
     assert np.array_equal(normals, box.outward_normals(points))  # filtered row for row
     assert np.all(points[:, 0] > 0) and np.all(on_some_face(box, points))
@@ -125,18 +129,20 @@ def test_filtering_predicate_delivers_exactly_n_boundary_points():
 
 def test_interior_region_is_filtered_and_equality_in_interior_is_an_error():
     box = space_time()
-    points, normals = box.sample_region(100, rng(), "lhs", False, sympy.And(X < 0, T > 0.5))
+    points, normals = box.sample_region(100, rng(), "lhs", False,
+                                        condition(sympy.And(X < 0, T > 0.5), XT))
     assert normals is None
     assert points.shape == (100, 2) and np.all(points[:, 0] < 0) and np.all(points[:, 1] > 0.5)
     with pytest.raises(geometry.EmptyRegionError, match="no volume"):
-        box.sample_region(10, rng(), "sobol", False, sympy.Eq(T, 0))
+        box.sample_region(10, rng(), "sobol", False, condition(sympy.Eq(T, 0), XT))
 
 
 def test_impossible_predicate_raises_empty_region_error():
     with pytest.raises(geometry.EmptyRegionError, match="empty or too small"):
-        space_time().sample_boundary(10, rng(), "sobol", X > 5)
+        space_time().sample_boundary(10, rng(), "sobol", condition(X > 5, XT))
     with pytest.raises(geometry.EmptyRegionError):
-        space_time().sample_region(10, rng(), "sobol", False, sympy.And(X > 0.5, X < 0.2))
+        space_time().sample_region(10, rng(), "sobol", False,
+                                   condition(sympy.And(X > 0.5, X < 0.2), XT))
 
 
 def test_interval_boundary_is_its_two_end_points():
@@ -153,23 +159,25 @@ def test_box_measures():
     box = rectangle()
     assert box.interior_measure() == pytest.approx(6.0)
     assert box.boundary_measure() == pytest.approx(10.0)
-    assert box.boundary_measure(sympy.Eq(X, 0)) == pytest.approx(3.0)
-    assert box.boundary_measure(sympy.Or(sympy.Eq(Y, 0), sympy.Eq(Y, 3))) == pytest.approx(4.0)
-    assert box.boundary_measure(Y > 1.5) == pytest.approx(5.0, rel=0.02)  # estimated
-    assert box.interior_measure(X < 1) == pytest.approx(3.0, rel=0.02)
+    assert box.boundary_measure(condition(sympy.Eq(X, 0), XY)) == pytest.approx(3.0)
+    either = condition(sympy.Or(sympy.Eq(Y, 0), sympy.Eq(Y, 3)), XY)
+    assert box.boundary_measure(either) == pytest.approx(4.0)
+    assert box.boundary_measure(condition(Y > 1.5, XY)) == pytest.approx(5.0, rel=0.02)  # estimated
+    assert box.interior_measure(condition(X < 1, XY)) == pytest.approx(3.0, rel=0.02)
 
 
 def test_interval_measures():
     assert interval().interior_measure() == pytest.approx(2.0)
     assert interval().boundary_measure() == pytest.approx(2.0)
-    assert interval().boundary_measure(sympy.Eq(X, 2)) == pytest.approx(1.0)
+    assert interval().boundary_measure(condition(sympy.Eq(X, 2), ("x",))) == pytest.approx(1.0)
 
 
 def test_region_functions_read_the_ir_region():
     box = ir.Box(("x", "t"), ((-1.0, 1.0), (0.0, 1.0)))
-    initial = ir.Region("Omega", box, on_boundary=True, predicate=sympy.Eq(T, 0))
-    assert geometry.region_measure(initial) == pytest.approx(2.0)
-    points, normals = geometry.region_points(initial, 20, rng(), "sobol")
+    at_start = condition(sympy.Eq(T, 0), XT)
+    initial = ir.Region("Omega", box, on_boundary=True, where=at_start.where)
+    assert geometry.region_measure(initial, at_start) == pytest.approx(2.0)
+    points, normals = geometry.region_points(initial, 20, rng(), "sobol", at_start)
     assert np.all(points[:, 1] == 0.0) and np.all(normals == [0.0, -1.0])
     interior = ir.Region("Omega", box, on_boundary=False)
     assert geometry.region_measure(interior) == pytest.approx(2)
@@ -193,11 +201,20 @@ def test_contains_and_bounding_box():
     assert rectangle().contains(points, strict=True).tolist() == [True, False, False, False]
 
 
-def test_predicate_evaluation_handles_arithmetic_and_logic():
+def test_a_printed_condition_handles_arithmetic_and_logic():
     points = np.array([[0.5, 0.5], [-0.5, 0.1], [0.9, 0.9]])
     predicate = sympy.And(X**2 + T**2 < 0.6, sympy.Not(sympy.sin(sympy.pi * X) < 0))
-    values = geometry.evaluate_predicate(predicate, ("x", "t"), points)
-    assert values.tolist() == [True, False, False]
+    assert condition(predicate, XT).truth(points).tolist() == [True, False, False]
+    assert condition(sympy.true, XT).truth(points).tolist() == [True, True, True]
+
+
+def test_a_condition_s_structure_comes_from_the_compiler():
+    where = condition(sympy.Or(sympy.Eq(2 * T - 1, 0), sympy.And(sympy.Eq(X, 1), T > 0.2)),
+                      XT).where
+    assert {c.equalities for c in where.clauses} == {(("t", 0.5),), (("x", 1.0),)}
+    assert where.no_volume and not where.only_equalities
+    assert not condition(sympy.Or(sympy.Eq(X, 1), X > 0.5), XT).where.no_volume
+    assert condition(sympy.Or(sympy.Eq(X, 1), sympy.Eq(T, 0)), XT).where.only_equalities
 
 
 # --- plots ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The package's import structure, read from its source with `ast`: no import cycle, no import
 inside a function but the few listed here, the runtime's layers each importing only those below
-it, and generated modules importing only JAX, folx and the runtime's kernels."""
+it, and generated modules importing only JAX, folx, numpy and the runtime's kernels."""
 from __future__ import annotations
 
 import ast
@@ -136,6 +136,12 @@ def test_each_runtime_layer_imports_only_from_itself_and_the_layers_below():
             assert layer is not None and _layer(target) <= layer, f"{name} imports {target}"
 
 
+def test_the_runtime_geometry_never_imports_sympy():
+    for name, imports in IMPORTS.items():
+        if _within(name, "pinnc.runtime.geometry"):
+            assert not any(_within(t, "sympy") for t, _ in imports), name
+
+
 def test_the_runtime_never_compiles_and_the_compiler_never_runs():
     stages = ("pinnc.compiler.pipeline", "pinnc.compiler.analyze", "pinnc.compiler.parse")
     for name, imports in IMPORTS.items():
@@ -170,16 +176,18 @@ def _forty_coordinates() -> str:
             "bc u = 0 on boundary(O)\n")
 
 
-@pytest.mark.parametrize("name", ["poisson", "forty"])
-def test_a_generated_module_imports_only_jax_folx_and_the_kernels(name):
-    text = _forty_coordinates() if name == "forty" else (EXAMPLES / "poisson.pde").read_text()
+@pytest.mark.parametrize("name", ["poisson", "forty", "burgers"])
+def test_a_generated_module_imports_only_jax_folx_numpy_and_the_kernels(name):
+    text = (_forty_coordinates() if name == "forty"
+            else (EXAMPLES / f"{name}.pde").read_text())
     imported = _generated_imports(compile_text(text, f"{name}.pde").source)
     assert any(_within(m, "pinnc.runtime.kernels") for m in imported)
     if name == "forty":  # a batched Laplacian (folx), Taylor mode and a collapsed pass
         kernels = {"pinnc.runtime.kernels.laplacian", "pinnc.runtime.kernels.taylor"}
         assert {"folx", *kernels} <= imported
-    assert all(m in ("jax", "folx") or _within(m, "jax") or _within(m, "pinnc.runtime.kernels")
-               for m in imported), imported
+    assert ("numpy" in imported) == (name == "burgers")  # its `where` conditions
+    assert all(m in ("jax", "folx", "numpy") or _within(m, "jax")
+               or _within(m, "pinnc.runtime.kernels") for m in imported), imported
 
 
 def test_every_subpackage_is_installed():

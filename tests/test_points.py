@@ -31,20 +31,20 @@ def setup(problem, slots):
 
 def test_refinement_adds_the_pool_points_of_largest_residual(problem):
     batch, layout, pools = setup(problem, slots=12)
-    assert batch["pde1"]["points"].shape == (62, 2) and batch["bc1"]["points"].shape == (20, 2)
-    assert float(batch["pde1"]["mask"].sum()) == 50 and float(batch["bc1"]["mask"].sum()) == 20
-    pool = pools[("pde1",)]["points"]
+    assert batch["pde1"].points.shape == (62, 2) and batch["bc1"].points.shape == (20, 2)
+    assert float(batch["pde1"].mask.sum()) == 50 and float(batch["bc1"].mask.sum()) == 20
+    pool = pools[("pde1",)].points
     assert pool.shape == (50 * points.POOL_FACTOR, 2)
     # a made-up residual: largest far from the point (0.3, 0.6)
-    distance = lambda b: {label: jnp.linalg.norm(e["points"] - jnp.array([0.3, 0.6]), axis=1)
+    distance = lambda b: {label: jnp.linalg.norm(e.points - jnp.array([0.3, 0.6]), axis=1)
                           for label, e in b.items()}
     once = points.refine(batch, layout, pools, distance, 4, jnp.asarray(0))
     twice = points.refine(once, layout, pools, distance, 4, jnp.asarray(1))
     far = np.asarray(pool)[np.argsort(-np.linalg.norm(np.asarray(pool) - [0.3, 0.6], axis=1))[:4]]
-    added = np.asarray(once["pde1"]["points"][50:54])
+    added = np.asarray(once["pde1"].points[50:54])
     np.testing.assert_array_equal(np.sort(added, axis=0), np.sort(far, axis=0))
-    assert float(once["pde1"]["mask"].sum()) == 54 and float(twice["pde1"]["mask"].sum()) == 58
-    np.testing.assert_array_equal(once["pde1"]["points"][:50], batch["pde1"]["points"][:50])
+    assert float(once["pde1"].mask.sum()) == 54 and float(twice["pde1"].mask.sum()) == 58
+    np.testing.assert_array_equal(once["pde1"].points[:50], batch["pde1"].points[:50])
     assert once["bc1"] is batch["bc1"]  # only pde sets are refined
     # masked slots do not count in the term's mean
     params = problem.init(jax.random.key(0))
@@ -57,20 +57,20 @@ def test_refinement_adds_the_pool_points_of_largest_residual(problem):
 
 def test_resampling_draws_from_the_pool_and_keeps_refined_points(problem):
     batch, layout, pools = setup(problem, slots=4)
-    distance = lambda b: {label: e["points"][:, 0] for label, e in b.items()}
+    distance = lambda b: {label: e.points[:, 0] for label, e in b.items()}
     batch = points.refine(batch, layout, pools, distance, 4, jnp.asarray(0))
     again = points.resample(batch, layout, pools, jax.random.key(7))
     for label, n in (("pde1", 50), ("bc1", 20)):
-        new, pool = np.asarray(again[label]["points"][:n]), np.asarray(pools[(label,)]["points"])
+        new, pool = np.asarray(again[label].points[:n]), np.asarray(pools[(label,)].points)
         assert pool.shape == (n * points.POOL_FACTOR, 2)
         # one of the pool's sets, whole: n consecutive rows starting at a multiple of n
         sets = pool.reshape(points.POOL_FACTOR, n, 2)
         assert sum(np.array_equal(new, s) for s in sets) == 1
-        assert not np.array_equal(new, np.asarray(batch[label]["points"][:n]))
-    np.testing.assert_array_equal(again["pde1"]["points"][50:], batch["pde1"]["points"][50:])
+        assert not np.array_equal(new, np.asarray(batch[label].points[:n]))
+    np.testing.assert_array_equal(again["pde1"].points[50:], batch["pde1"].points[50:])
     # normals move with their points
-    rows = np.asarray(again["bc1"]["points"])
-    normals = np.asarray(again["bc1"]["normals"])
+    rows = np.asarray(again["bc1"].points)
+    normals = np.asarray(again["bc1"].normals)
     on_x = np.isclose(rows[:, 0], 0) | np.isclose(rows[:, 0], 1)
     assert np.allclose(np.abs(normals[on_x, 0]), 1)
 
@@ -92,7 +92,7 @@ def test_each_set_of_a_pool_is_drawn_whole_with_the_sampler():
     layout = points.layout(problem, batch)
     interior = lambda sampler: np.asarray(points.pools(problem.with_options(sampler=sampler),
                                                        layout, np.random.default_rng(0))
-                                          [("pde1",)]["points"]).reshape(-1, 256, 2)
+                                          [("pde1",)].points).reshape(-1, 256, 2)
     sobol, uniform = interior("sobol"), interior("uniform")
     assert len(sobol) == points.POOL_FACTOR
     assert len(np.unique(sobol.reshape(-1, 2), axis=0)) == 256 * points.POOL_FACTOR

@@ -1,6 +1,7 @@
 """The SymPy printer, tested by evaluating what it prints: expressions against SymPy's own
-`lambdify` on random points (`jnp` and `numpy` targets), predicates against the runtime's
-evaluation of ``where`` clauses (`runtime.geometry.predicates`)."""
+`lambdify` on random points (`jnp` and `numpy` targets), predicates against `lambdify` of the
+same predicate with ``==`` and ``!=`` written out with the rounding tolerance the runtime's
+geometry uses (`runtime.geometry.predicates.close`)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 import sympy
 
 from pinnc.compiler.printer import JNP, NUMPY, TARGETS, UnprintableError, to_jax, to_source
-from pinnc.runtime.geometry.predicates import evaluate_predicate
+from pinnc.runtime.geometry.predicates import close
 
 jax.config.update("jax_enable_x64", True)
 x, y, k = sympy.symbols("x y k", real=True)
@@ -71,8 +72,23 @@ PREDICATES = [
 ]
 
 
+def tolerant(predicate: sympy.Basic) -> sympy.Basic:
+    """``predicate`` with each Eq (Ne) as |a - b| <= (>) atol + rtol |b|, `numpy.isclose`'s
+    test with `close`'s tolerances."""
+    bound = lambda a, b: 1e-12 + 1e-9 * sympy.Abs(b)
+    return predicate.replace(sympy.Eq, lambda a, b: sympy.Le(sympy.Abs(a - b), bound(a, b))
+                             ).replace(sympy.Ne, lambda a, b: sympy.Gt(sympy.Abs(a - b),
+                                                                       bound(a, b)))
+
+
+def test_the_tolerance_is_close_s():
+    a = np.array([0.3, 0.3 + 1e-13, 0.3 + 1e-6])
+    expected = sympy.lambdify(x, tolerant(sympy.Eq(x, 0.3)), "numpy")(a)
+    np.testing.assert_array_equal(close(a, 0.3), expected)
+
+
 @pytest.mark.parametrize("predicate", PREDICATES, ids=str)
-def test_printed_predicate_agrees_with_the_runtime(predicate):
+def test_printed_predicate_agrees_with_lambdify(predicate):
     # points on the planes the Eq clauses name, so that those are true somewhere
     points = np.concatenate([POINTS, np.column_stack([np.full(10, 0.3), POINTS[:10, 1]]),
                              np.column_stack([np.full(10, 0.5), POINTS[:10, 1]]),
@@ -80,4 +96,6 @@ def test_printed_predicate_agrees_with_the_runtime(predicate):
     source = to_source(predicate, {x: "x", y: "y"}, NUMPY)
     got = eval(source, {"np": np}, {"x": points[:, 0], "y": points[:, 1]})
     got = np.broadcast_to(np.asarray(got, dtype=bool), (len(points),))
-    np.testing.assert_array_equal(got, evaluate_predicate(predicate, ("x", "y"), points))
+    expected = sympy.lambdify((x, y), tolerant(predicate), "numpy")(points[:, 0], points[:, 1])
+    expected = np.broadcast_to(np.asarray(expected, dtype=bool), (len(points),))
+    np.testing.assert_array_equal(got, expected)

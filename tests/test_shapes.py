@@ -14,9 +14,16 @@ from pinnc.compiler import ir
 from pinnc.runtime import geometry
 from pinnc.runtime.geometry.sampling import SAMPLERS
 
+from conditions import condition
+
 X, Y, T = ir.coordinate_symbols(("x", "y", "t"))
 XY = ("x", "y")
 EPS = 1e-6
+
+
+def on(shape, predicate: sympy.Basic) -> geometry.Condition:
+    """``predicate`` as a condition on the points of ``shape``."""
+    return condition(predicate, shape.coords)
 
 
 def rng(seed: int = 7) -> np.random.Generator:
@@ -162,7 +169,7 @@ def test_one_dimensional_ball_is_an_interval():
     points, normals = shape.sample_boundary(10, rng(), "sobol")
     assert set(points[:, 0]) == {-1.0, 3.0} and np.array_equal(normals[:, 0],
                                                               np.sign(points[:, 0] - 1))
-    points, normals = shape.sample_boundary(5, rng(), "sobol", sympy.Eq(X, 3))
+    points, normals = shape.sample_boundary(5, rng(), "sobol", on(shape, sympy.Eq(X, 3)))
     assert np.all(points == 3.0) and np.all(normals == 1.0)
 
 
@@ -212,9 +219,10 @@ def test_random_star_shaped_polygons_match_an_independent_point_test(seed):
 
 
 def test_polygon_edge_in_a_plane_is_selected_by_equality():
-    points, normals = geometry.build(NOTCHED).sample_boundary(50, rng(), "sobol", sympy.Eq(Y, 0))
+    shape = geometry.build(NOTCHED)
+    points, normals = shape.sample_boundary(50, rng(), "sobol", on(shape, sympy.Eq(Y, 0)))
     assert np.all(points[:, 1] == 0.0) and np.all(normals == [0.0, -1.0])
-    assert geometry.build(NOTCHED).boundary_measure(sympy.Eq(X, 4)) == pytest.approx(3.0)
+    assert shape.boundary_measure(on(shape, sympy.Eq(X, 4))) == pytest.approx(3.0)
 
 
 # --- combinations --------------------------------------------------------------------------------
@@ -231,7 +239,7 @@ def test_l_shape_interior_boundary_and_measures():
     assert np.all(normals[inner] == [1.0, 0.0]) and np.mean(inner) == pytest.approx(1 / 8, abs=0.02)
     assert shape.interior_measure() == pytest.approx(3.0, rel=0.01)
     assert shape.boundary_measure() == pytest.approx(8.0, rel=0.01)
-    assert shape.boundary_measure(Y > 1.5) == pytest.approx(2.0, rel=0.02)
+    assert shape.boundary_measure(on(shape, Y > 1.5)) == pytest.approx(2.0, rel=0.02)
 
 
 def test_boxes_glued_side_by_side_lose_their_common_edge():
@@ -315,26 +323,28 @@ def test_cylinder_boundary_has_lids_with_time_normals_and_a_radial_side():
 
 
 def test_initial_time_on_a_cylinder_samples_the_bottom_disk():
-    region = ir.Region("D", CYLINDER, on_boundary=True, predicate=sympy.Eq(T, 0))
-    points, normals = geometry.region_points(region, 300, rng(), "sobol")
+    at_start = on(geometry.build(CYLINDER), sympy.Eq(T, 0))
+    region = ir.Region("D", CYLINDER, on_boundary=True, where=at_start.where)
+    points, normals = geometry.region_points(region, 300, rng(), "sobol", at_start)
     assert points.shape == (300, 3) and np.all(points[:, 2] == 0.0)
     assert np.all(np.linalg.norm(points[:, :2], axis=1) <= 1) and np.all(normals == [0, 0, -1])
     assert np.mean(np.linalg.norm(points[:, :2], axis=1) < 0.5) == pytest.approx(0.25, abs=0.03)
-    assert geometry.region_measure(region) == pytest.approx(math.pi)
+    assert geometry.region_measure(region, at_start) == pytest.approx(math.pi)
 
 
 def test_equality_on_a_face_of_a_combination_samples_only_that_face():
     shape = geometry.build(L_SHAPE)
-    points, normals = shape.sample_boundary(200, rng(), "sobol", sympy.Eq(X, 0))
+    points, normals = shape.sample_boundary(200, rng(), "sobol", on(shape, sympy.Eq(X, 0)))
     assert np.all(points[:, 0] == 0.0) and np.all(normals == [-1.0, 0.0])
     assert points[:, 1].min() < 0.1 and points[:, 1].max() > 1.9
-    assert shape.boundary_measure(sympy.Eq(X, 0)) == pytest.approx(2.0)
+    assert shape.boundary_measure(on(shape, sympy.Eq(X, 0))) == pytest.approx(2.0)
     points, normals = shape.sample_boundary(100, rng(), "sobol",
-                                            sympy.Or(sympy.Eq(X, 1), sympy.Eq(Y, 2)))
+                                            on(shape, sympy.Or(sympy.Eq(X, 1), sympy.Eq(Y, 2))))
     inner = points[:, 0] == 1.0
     assert np.all(points[inner, 1] >= 1) and np.all(normals[inner] == [1.0, 0.0])
     assert np.all(points[~inner, 1] == 2.0) and np.all(points[~inner, 0] <= 1)
-    points, _ = shape.sample_boundary(50, rng(), "sobol", sympy.And(sympy.Eq(X, 0), Y < 1))
+    points, _ = shape.sample_boundary(50, rng(), "sobol",
+                                      on(shape, sympy.And(sympy.Eq(X, 0), Y < 1)))
     assert np.all(points[:, 0] == 0.0) and np.all(points[:, 1] < 1)
 
 
@@ -347,17 +357,18 @@ def test_equality_on_a_face_of_a_combination_samples_only_that_face():
 def test_equality_without_a_flat_piece_raises(domain, predicate):
     shape = geometry.build(domain)
     with pytest.raises(geometry.EmptyRegionError, match="no flat piece"):
-        shape.sample_boundary(10, rng(), "sobol", predicate)
-    assert shape.boundary_measure(predicate) == 0.0
+        shape.sample_boundary(10, rng(), "sobol", on(shape, predicate))
+    assert shape.boundary_measure(on(shape, predicate)) == 0.0
 
 
 def test_interior_predicates_filter_every_shape():
     shape = geometry.build(disk())
-    points, normals = shape.sample_region(200, rng(), "sobol", False, X > 0)
+    points, normals = shape.sample_region(200, rng(), "sobol", False, on(shape, X > 0))
     assert normals is None and np.all(points[:, 0] > 0) and np.all(shape.contains(points))
-    assert shape.interior_measure(X > 0) == pytest.approx(math.pi / 2, rel=0.01)
+    assert shape.interior_measure(on(shape, X > 0)) == pytest.approx(math.pi / 2, rel=0.01)
+    cylinder = geometry.build(CYLINDER)
     with pytest.raises(geometry.EmptyRegionError, match="no volume"):
-        geometry.build(CYLINDER).sample_region(10, rng(), "sobol", False, sympy.Eq(T, 0))
+        cylinder.sample_region(10, rng(), "sobol", False, on(cylinder, sympy.Eq(T, 0)))
 
 
 @pytest.mark.parametrize("sampler", ["sobol", "halton"])
@@ -375,19 +386,20 @@ def test_product_points_are_independent_across_the_factors(sampler):
 
 def test_equalities_reach_through_a_product_into_a_combination():
     shape = geometry.build(DOMAINS["plate_in_time"])
-    points, normals = shape.sample_boundary(200, rng(), "sobol", sympy.Eq(X, -1))
+    points, normals = shape.sample_boundary(200, rng(), "sobol", on(shape, sympy.Eq(X, -1)))
     assert np.all(points[:, 0] == -1.0) and np.all(normals == [-1, 0, 0])
-    assert shape.boundary_measure(sympy.Eq(X, -1)) == pytest.approx(2.0)
-    points, normals = shape.sample_boundary(200, rng(), "sobol", sympy.Eq(T, 1))
+    assert shape.boundary_measure(on(shape, sympy.Eq(X, -1))) == pytest.approx(2.0)
+    points, normals = shape.sample_boundary(200, rng(), "sobol", on(shape, sympy.Eq(T, 1)))
     assert np.all(points[:, 2] == 1.0) and np.all(normals == [0, 0, 1])
     assert np.all(np.linalg.norm(points[:, :2], axis=1) >= 0.5)  # not in the hole
-    assert shape.boundary_measure(sympy.Eq(T, 1)) == pytest.approx(4 - math.pi / 4, rel=0.01)
+    assert shape.boundary_measure(on(shape, sympy.Eq(T, 1))) == pytest.approx(4 - math.pi / 4,
+                                                                            rel=0.01)
 
 
 def test_filter_that_empties_a_combination_boundary_fails_quickly():
     shape = geometry.build(L_SHAPE)
     with pytest.raises(geometry.EmptyRegionError, match="empty or too small"):
-        shape.sample_boundary(100, rng(), "sobol", sympy.And(sympy.Eq(X, 0), Y > 5))
+        shape.sample_boundary(100, rng(), "sobol", on(shape, sympy.And(sympy.Eq(X, 0), Y > 5)))
     with pytest.raises(geometry.EmptyRegionError, match="empty or too small"):
         geometry.build(ir.Combination("difference", box((0, 1), (0, 1)),
                                       box((-1, 2), (-1, 2)))).sample_interior(10, rng())

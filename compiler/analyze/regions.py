@@ -3,6 +3,7 @@ coordinates; a condition never true there, or an interior one of no volume, is r
 from __future__ import annotations
 
 import sympy
+from sympy.logic.boolalg import to_dnf
 
 from .. import ir
 from .. import syntax as s
@@ -33,7 +34,40 @@ def make_region(context: Context, domain_node: s.DomainExpr, on_boundary: bool,
                         "it can be sampled: a condition with '==' belongs on a boundary, "
                         "e.g. 'bc ... on boundary(D) where x == 0' (or narrow the interior "
                         "with < or >)", where.span)
-    return ir.Region(name, built, on_boundary, predicate)
+    return ir.Region(name, built, on_boundary,
+                     None if predicate is None else where_of(predicate, built.coords))
+
+
+def where_of(predicate: sympy.Basic, coords: tuple[str, ...]) -> ir.Where:
+    """The IR of a `where` condition on points of ``coords``: the predicate, its text, and
+    the clauses of its disjunctive normal form with the ``coord == value`` atoms by which
+    geometry selects the flat pieces of a boundary."""
+    normal = to_dnf(predicate)
+    clauses = normal.args if isinstance(normal, sympy.Or) else (normal,)
+    return ir.Where(predicate, tuple(coords), str(predicate),
+                    tuple(_clause(clause) for clause in clauses))
+
+
+def _clause(clause: sympy.Basic) -> ir.Clause:
+    atoms = clause.args if isinstance(clause, sympy.And) else (clause,)
+    equalities = tuple(e for e in map(_equality, atoms) if e is not None)
+    return ir.Clause(equalities, bare=isinstance(clause, sympy.Eq) and bool(equalities))
+
+
+def _equality(atom: sympy.Basic) -> tuple[str, float] | None:
+    """``(coord, value)`` where ``atom`` is an ``Eq`` fixing one coordinate, linear in it, to
+    a number; else None."""
+    if not isinstance(atom, sympy.Eq):
+        return None
+    difference = atom.lhs - atom.rhs
+    if len(difference.free_symbols) != 1:
+        return None
+    (symbol,) = difference.free_symbols
+    polynomial = difference.as_poly(symbol)
+    if polynomial is None or polynomial.degree() != 1:
+        return None
+    slope, offset = polynomial.all_coeffs()
+    return symbol.name, float(-offset / slope)
 
 
 def integral_region(context: Context, node: s.Call) -> ir.Region:

@@ -2,8 +2,9 @@
 
 `build` turns an IR domain into a geometry: `shapes` holds the primitives (box, ball, polygon),
 `compound` the domains made of others (union, intersection, difference, product), `regions` what
-they share (regions narrowed by predicates, measures), `predicates` the evaluation of ``where``
-conditions. `region_points` and `region_measure` answer for an IR region.
+they share (regions narrowed by conditions, measures), `predicates` the ``where`` conditions
+(the compiler's structure with the function it printed). `region_points` and `region_measure`
+answer for an IR region.
 """
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ import functools
 from typing import Any, Callable, Protocol
 
 import numpy as np
-import sympy
 
 from ...compiler import ir
 from .compound import CombinationGeometry, ProductGeometry
-from .predicates import evaluate_predicate
+from .predicates import Condition
 from .sampling import EmptyRegionError
 from .shapes import BallGeometry, BoxGeometry, PolygonGeometry
 
 __all__ = ["Geometry", "build", "region_points", "region_measure", "EmptyRegionError",
-           "evaluate_predicate", "BoxGeometry", "BallGeometry", "PolygonGeometry",
+           "Condition", "BoxGeometry", "BallGeometry", "PolygonGeometry",
            "CombinationGeometry", "ProductGeometry"]
 
 
@@ -37,13 +37,13 @@ class Geometry(Protocol):
     def sample_interior(self, n: int, rng: np.random.Generator,
                         sampler: str = "sobol") -> np.ndarray: ...
     def sample_boundary(self, n: int, rng: np.random.Generator, sampler: str = "sobol",
-                        predicate: sympy.Basic | None = None
+                        condition: Condition | None = None
                         ) -> tuple[np.ndarray, np.ndarray]: ...
     def sample_region(self, n: int, rng: np.random.Generator, sampler: str, on_boundary: bool,
-                      predicate: sympy.Basic | None = None
+                      condition: Condition | None = None
                       ) -> tuple[np.ndarray, np.ndarray | None]: ...
-    def interior_measure(self, predicate: sympy.Basic | None = None) -> float: ...
-    def boundary_measure(self, predicate: sympy.Basic | None = None) -> float: ...
+    def interior_measure(self, condition: Condition | None = None) -> float: ...
+    def boundary_measure(self, condition: Condition | None = None) -> float: ...
     def bounding_box(self) -> tuple[np.ndarray, np.ndarray]: ...
     def contains(self, points: np.ndarray, strict: bool = False) -> np.ndarray: ...
     def describe(self) -> str: ...
@@ -64,18 +64,21 @@ def build(domain: ir.Domain) -> Geometry:
     return _GEOMETRY_OF_DOMAIN[type(domain)](domain)
 
 
-def region_points(region: ir.Region, n: int, rng: np.random.Generator, sampler: str = "sobol"
-                  ) -> tuple[np.ndarray, np.ndarray | None]:
+def region_points(region: ir.Region, n: int, rng: np.random.Generator, sampler: str = "sobol",
+                  condition: Condition | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """``n`` points of ``region``, (n, dim) float64 in the order of ``region.coords``, and on a
-    boundary their outward unit normals (n, dim); None for an interior region."""
-    return build(region.domain).sample_region(n, rng, sampler, region.on_boundary,
-                                              region.predicate)
+    boundary their outward unit normals (n, dim); None for an interior region. ``condition``:
+    the region's `where` condition (None where it has none)."""
+    assert (condition is None) == (region.where is None), "a where condition needs its function"
+    return build(region.domain).sample_region(n, rng, sampler, region.on_boundary, condition)
 
 
 @functools.lru_cache(maxsize=256)  # asked again at every resampling; the answer never changes
-def region_measure(region: ir.Region) -> float:
-    """The measure of ``region``: volume of an interior part, surface of a boundary part."""
+def region_measure(region: ir.Region, condition: Condition | None = None) -> float:
+    """The measure of ``region``: volume of an interior part, surface of a boundary part;
+    ``condition`` as in `region_points`."""
+    assert (condition is None) == (region.where is None), "a where condition needs its function"
     geometry = build(region.domain)
     if region.on_boundary:
-        return geometry.boundary_measure(region.predicate)
-    return geometry.interior_measure(region.predicate)
+        return geometry.boundary_measure(condition)
+    return geometry.interior_measure(condition)

@@ -1,13 +1,13 @@
-"""What every geometry shares: its regions, the interior or boundary narrowed by a predicate,
-sampled and measured from a few primitives that each shape defines.
+"""What every geometry shares: its regions, the interior or boundary narrowed by a `where`
+condition, sampled and measured from a few primitives that each shape defines.
 
-A predicate narrows a boundary in two ways. Written as a disjunction, a clause that is, or is an
-``And`` containing, ``Eq(coord, value)`` *selects* the flat part of the boundary lying in the plane
-``coord == value`` (a box's face, a polygon's edge, the bottom ``t == 0`` of a disk times an
-interval) when there is one: points are drawn exactly on it. When every clause selects a flat
-piece, only those pieces are drawn (if no clause finds one, the region is empty:
-EmptyRegionError); otherwise the whole boundary is. Either way the drawn points are then filtered
-by the predicate, unless it is only a disjunction of the selecting equalities.
+A condition (`predicates.Condition`) narrows a boundary in two ways. Written as a disjunction, a
+clause that is, or is an ``And`` containing, ``Eq(coord, value)`` *selects* the flat part of the
+boundary lying in the plane ``coord == value`` (a box's face, a polygon's edge, the bottom
+``t == 0`` of a disk times an interval) when there is one: points are drawn exactly on it. When
+every clause selects a flat piece, only those pieces are drawn (if no clause finds one, the
+region is empty: EmptyRegionError); otherwise the whole boundary is. Either way the drawn points
+are then filtered by the condition, unless it is only a disjunction of the selecting equalities.
 """
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import sympy
 
-from .predicates import clauses, equalities, evaluate_predicate, has_no_volume, only_equalities
+from .predicates import Condition
 from .sampling import EmptyRegionError, accepted_fraction, draw_accepted, shares
 
 PointsAndNormals = tuple[np.ndarray, np.ndarray]
@@ -36,7 +35,7 @@ class Plane:
 
 
 class Shape(ABC):
-    """Base of the geometry classes: regions, measures and boundary sampling with predicates.
+    """Base of the geometry classes: regions, measures and boundary sampling with conditions.
 
     A subclass has ``coords`` and defines `bounding_box`, `contains`, `sample_interior` and
     `describe` (the methods of `geometry.Geometry`), and three primitives:
@@ -53,83 +52,83 @@ class Shape(ABC):
     def dim(self) -> int:
         return len(self.coords)
 
-    def interior_measure(self, predicate: sympy.Basic | None = None) -> float:
-        """Volume (length, area) of the interior, or of the part where ``predicate`` holds.
+    def interior_measure(self, condition: Condition | None = None) -> float:
+        """Volume (length, area) of the interior, or of the part where ``condition`` holds.
 
-        With a predicate this is the volume times the fraction of a fixed Sobol sample that
-        satisfies it; 0.0 for a predicate that pins a coordinate with ``==``.
+        With a condition this is the volume times the fraction of a fixed Sobol sample that
+        satisfies it; 0.0 for a condition that pins a coordinate with ``==``.
         """
         volume = self._volume()
-        if predicate is None:
+        if condition is None:
             return volume
-        if has_no_volume(predicate):
+        if condition.where.no_volume:
             return 0.0
         return volume * accepted_fraction(lambda k, rng: (self.sample_interior(k, rng),),
-                                          self._holds(predicate))
+                                          self._holds(condition))
 
-    def boundary_measure(self, predicate: sympy.Basic | None = None) -> float:
-        """Measure of the boundary, or of the part where ``predicate`` holds.
+    def boundary_measure(self, condition: Condition | None = None) -> float:
+        """Measure of the boundary, or of the part where ``condition`` holds.
 
         Flat pieces selected by ``==`` count whole; a further condition scales their measure by
         the fraction of a fixed Sobol sample on them that satisfies it, an estimate. An ``==``
         on a plane holding no flat piece gives 0.0.
         """
         try:
-            planes = self._planes(predicate)
+            planes = self._planes(condition)
         except EmptyRegionError:
             return 0.0
         total = self._pieces_measure(planes)
-        if predicate is None or (planes is not None and only_equalities(predicate)):
+        if condition is None or (planes is not None and condition.where.only_equalities):
             return total
         return total * accepted_fraction(
-            lambda k, rng: self._draw_pieces(planes, k, rng, "sobol"), self._holds(predicate))
+            lambda k, rng: self._draw_pieces(planes, k, rng, "sobol"), self._holds(condition))
 
     def sample_boundary(self, n: int, rng: np.random.Generator, sampler: str = "sobol",
-                        predicate: sympy.Basic | None = None) -> PointsAndNormals:
-        """``n`` points of the boundary (the part where ``predicate`` holds) and their outward
+                        condition: Condition | None = None) -> PointsAndNormals:
+        """``n`` points of the boundary (the part where ``condition`` holds) and their outward
         unit normals: ``(points, normals)``, each (n, dim) float64.
 
-        See the module docstring for how ``predicate`` selects flat pieces and filters points.
+        See the module docstring for how ``condition`` selects flat pieces and filters points.
         """
-        planes = self._planes(predicate)
-        if predicate is None or (planes is not None and only_equalities(predicate)):
+        planes = self._planes(condition)
+        if condition is None or (planes is not None and condition.where.only_equalities):
             return self._draw_pieces(planes, n, rng, sampler)
         return draw_accepted(
-            lambda k: self._draw_pieces(planes, k, rng, sampler), self._holds(predicate), n, rng,
-            f"the region {predicate} of the boundary of {self.describe()}")
+            lambda k: self._draw_pieces(planes, k, rng, sampler), self._holds(condition), n, rng,
+            f"the region {condition.text} of the boundary of {self.describe()}")
 
     def sample_region(self, n: int, rng: np.random.Generator, sampler: str, on_boundary: bool,
-                      predicate: sympy.Basic | None = None
+                      condition: Condition | None = None
                       ) -> tuple[np.ndarray, np.ndarray | None]:
-        """``n`` points (n, dim) of the boundary or the interior narrowed by ``predicate``, and
+        """``n`` points (n, dim) of the boundary or the interior narrowed by ``condition``, and
         the outward unit normals (n, dim) at boundary points, None for interior points."""
         if on_boundary:
-            return self.sample_boundary(n, rng, sampler, predicate)
-        if predicate is None:
+            return self.sample_boundary(n, rng, sampler, condition)
+        if condition is None:
             return self.sample_interior(n, rng, sampler), None
-        where = f"the region {predicate} of the interior of {self.describe()}"
-        if has_no_volume(predicate):
+        where = f"the region {condition.text} of the interior of {self.describe()}"
+        if condition.where.no_volume:
             raise EmptyRegionError(f"{where} has no volume: an `==` condition belongs on the "
                                    "boundary")
         (points,) = draw_accepted(lambda k: (self.sample_interior(k, rng, sampler),),
-                                  self._holds(predicate), n, rng, where)
+                                  self._holds(condition), n, rng, where)
         return points, None
 
-    def _holds(self, predicate: sympy.Basic) -> Callable[..., np.ndarray]:
-        return lambda points, *normals: evaluate_predicate(predicate, self.coords, points)
+    def _holds(self, condition: Condition) -> Callable[..., np.ndarray]:
+        return lambda points, *normals: condition.truth(points)
 
-    def _planes(self, predicate: sympy.Basic | None) -> tuple[Plane, ...] | None:
-        """The planes whose flat pieces ``predicate`` selects, or None for the whole boundary.
+    def _planes(self, condition: Condition | None) -> tuple[Plane, ...] | None:
+        """The planes whose flat pieces ``condition`` selects, or None for the whole boundary.
 
         A clause without ``==`` on a coordinate of this shape needs the whole boundary; a clause
         whose ``==`` planes hold no flat piece meets the boundary in a null set and is dropped.
         """
-        if predicate is None:
+        if condition is None:
             return None
         chosen = []
-        for clause in clauses(predicate):
+        for clause in condition.where.clauses:
             candidates = [Plane(self.coords.index(name), value)
-                          for name, value in equalities(clause) if name in self.coords]
+                          for name, value in clause.equalities if name in self.coords]
             if not candidates:
                 return None
             flat = [plane for plane in candidates if self._piece_measure(plane) > 0]
@@ -137,9 +136,9 @@ class Shape(ABC):
                 chosen.append(flat[0])
         if not chosen:
             raise EmptyRegionError(
-                f"the region {predicate} of the boundary of {self.describe()} is empty: no flat "
-                "piece of that boundary lies in the plane an `==` names, so the condition holds "
-                "at no more than a few points")
+                f"the region {condition.text} of the boundary of {self.describe()} is empty: no "
+                "flat piece of that boundary lies in the plane an `==` names, so the condition "
+                "holds at no more than a few points")
         return tuple(dict.fromkeys(chosen))  # drop repeats, keep order
 
     def _pieces_measure(self, planes: tuple[Plane, ...] | None) -> float:

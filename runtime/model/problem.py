@@ -17,11 +17,10 @@ from ...compiler import ir
 from ...compiler.errors import SpecError
 from .. import geometry
 from . import networks
+from .batch import Batch, Entry
 from .generated import load_module
 
 Params = dict  # {"fields": {name: layers}, "params": {name: scalar}}
-_PER_POINT = ("points", "normals", "observed", "mask")  # batch entries with one row per point
-Batch = dict   # {label: {"points": (N, d) array, "measure": scalar}}
 
 
 class Compiled(Protocol):
@@ -50,6 +49,7 @@ class Problem:
             jax.config.update("jax_enable_x64", True)  # JAX's switch is global; float32 still works
         self.dtype = jnp.float64 if self.options.precision == "float64" else jnp.float32
         self.module = load_module(self.source, self.ir.name)
+        self._wheres = dict(zip(self.ir.wheres(), self.module.WHERE))
         self._bounds = {f.name: _coordinate_bounds(self.ir, f.coords) for f in self.ir.fields}
         self._terms = {term.label: term for term in self.ir.terms}
         # training's compiled chunks of steps, by what they were compiled for (`training.loop`)
@@ -74,9 +74,9 @@ class Problem:
         }
 
     def sample(self, key: jax.Array) -> Batch:
-        """Collocation points for every term, drawn with the program's sampler: per label
-        ``{"points": (N, d), "measure": ()}``, with ``"normals"`` (N, d) on boundaries,
-        ``"observed"`` (N,) for data, and ``"integral<k>"`` entries for integrals in a term.
+        """Collocation points for every term, drawn with the program's sampler: {label:
+        `Entry`}, holding what `ir.Problem.entry_layout` says (normals on boundaries, observed
+        values for data, an entry per integral; no mask: `training.points` adds it).
         Terms on the same region with the same number of points share one entry
         (`ir.Problem.point_sets`); the loss computes their residuals together."""
         rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2 ** 31 - 1)))
@@ -87,29 +87,35 @@ class Problem:
                 batch[term.label] = batch[sharing[term.label]]
                 continue
             if term.data is not None:
-                batch[term.label] = {"points": jnp.asarray(term.data.points, self.dtype),
-                                     "observed": jnp.asarray(term.data.values, self.dtype),
-                                     "measure": jnp.asarray(1.0, self.dtype)}
+                batch[term.label] = Entry(points=jnp.asarray(term.data.points, self.dtype),
+                                          measure=jnp.asarray(1.0, self.dtype),
+                                          observed=jnp.asarray(term.data.values, self.dtype))
                 continue
             try:
-                entry = self._region_entry(term.region, term.points, rng)
-                for k, integral in enumerate(term.integrals):
-                    entry[f"integral{k}"] = self._region_entry(integral.region, integral.points,
-                                                               rng)
+                integrals = tuple(self._region_entry(i.region, i.points, rng)
+                                  for i in term.integrals)
+                entry = self._region_entry(term.region, term.points, rng)._replace(
+                    integrals=integrals)
             except geometry.EmptyRegionError as error:
                 raise SpecError(f"cannot sample {term.label}'s points: {error.reason}",
                                 term.span).located(self.text, self.filename) from None
             batch[term.label] = entry
         return batch
 
-    def _region_entry(self, region: ir.Region, points: int | None, rng) -> dict:
+    def condition(self, region: ir.Region) -> geometry.Condition | None:
+        """``region``'s `where` condition with the function the generated module holds for it
+        (``WHERE``, in the order of `ir.Problem.wheres`); None where it has none."""
+        if region.where is None:
+            return None
+        return geometry.Condition(region.where, self._wheres[region.where])
+
+    def _region_entry(self, region: ir.Region, points: int | None, rng) -> Entry:
+        condition = self.condition(region)
         drawn, normals = geometry.region_points(region, self.options.points_in(region, points),
-                                                rng, self.options.sampler)
-        entry = {"points": jnp.asarray(drawn, self.dtype),
-                 "measure": jnp.asarray(geometry.region_measure(region), self.dtype)}
-        if normals is not None:
-            entry["normals"] = jnp.asarray(normals, self.dtype)
-        return entry
+                                                rng, self.options.sampler, condition)
+        return Entry(points=jnp.asarray(drawn, self.dtype),
+                     measure=jnp.asarray(geometry.region_measure(region, condition), self.dtype),
+                     normals=None if normals is None else jnp.asarray(normals, self.dtype))
 
     # --- evaluation ---
     def field_functions(self, params: Params) -> dict[str, Callable]:
@@ -146,16 +152,16 @@ class Problem:
                                 for term in self.ir.terms])
 
     def _row_scales(self, batch: Batch, weights=None) -> dict[str, jax.Array]:
-        """{label: (N,) sqrt(weight / N)}, N the points the entry counts (its "mask"), the
+        """{label: (N,) sqrt(weight / N)}, N the points the entry counts (its mask), the
         weight the term's times its adaptive multiplier in ``weights`` ({label: scalar})."""
         scales = {}
         for term in self.ir.terms:
             entry = batch[term.label]
             weight = term.weight * (1.0 if weights is None else weights[term.label])
-            if "mask" in entry:
-                scales[term.label] = jnp.sqrt(weight * entry["mask"] / jnp.sum(entry["mask"]))
+            if entry.mask is not None:
+                scales[term.label] = jnp.sqrt(weight * entry.mask / jnp.sum(entry.mask))
             else:
-                n = entry["points"].shape[0]
+                n = entry.points.shape[0]
                 scales[term.label] = jnp.full((n,), jnp.sqrt(weight / n), self.dtype)
         return scales
 
@@ -165,32 +171,39 @@ class Problem:
         integrals of its term), so rows come from reverse mode at single points under `vmap`:
         O(M·P), where `jax.jacrev` of the whole vector would cost O(M²·P)."""
         theta, unravel = ravel_pytree(params)
+        labels = {term.label for term in self.ir.terms}
+        rows = self._residual_rows(batch, theta, unravel, self._row_scales(batch, weights),
+                                   labels)
+        return jnp.concatenate([rows[term.label] for term in self.ir.terms])
+
+    def _residual_rows(self, batch: Batch, theta: jax.Array, unravel: Callable,
+                       scales: dict[str, jax.Array], wanted: set[str]) -> dict[str, jax.Array]:
+        """{label: (N, P) rows of `residual_jacobian`} for the terms ``wanted``, a set of
+        shared points at a time: terms sharing points take one forward pass per point."""
         rows = {}
-        scales = self._row_scales(batch, weights)
         for labels in self.ir.point_sets():
-            if len(labels) > 1:  # the terms' residuals together: one forward pass per point
+            if not wanted & set(labels):
+                continue
+            if len(labels) > 1:
                 residuals = self.module.SHARED_RESIDUALS[labels]
             else:
                 single = self.module.TERM_RESIDUALS[labels[0]]
                 residuals = lambda *args, single=single: (single(*args),)
             jacobians = self._point_jacobians(residuals, batch[labels[0]], theta, unravel)
-            for k, label in enumerate(labels):
-                rows[label] = scales[label][:, None] * jacobians[:, k]
-        return jnp.concatenate([rows[term.label] for term in self.ir.terms])
+            rows.update({label: scales[label][:, None] * jacobians[:, k]
+                         for k, label in enumerate(labels) if label in wanted})
+        return rows
 
-    def _point_jacobians(self, residuals: Callable, entry: dict, theta: jax.Array,
+    def _point_jacobians(self, residuals: Callable, entry: Entry, theta: jax.Array,
                          unravel: Callable) -> jax.Array:
         """(N, T, P): the gradients in the flat parameters of the T residuals that
         ``residuals(fields, params, entry)`` returns (a tuple), at each of the entry's points,
         by reverse mode at single points under `vmap`."""
-        per_point = {k: v for k, v in entry.items() if k in _PER_POINT}
-        shared = {k: v for k, v in entry.items() if k not in _PER_POINT}
-
-        def at_point(flat, point):
+        def at_point(flat, row):
             p = unravel(flat)
-            one = {**shared, **{k: v[None] for k, v in point.items()}}
+            one = entry.with_rows(jax.tree.map(lambda v: v[None], row))
             return jnp.stack([r[0] for r in residuals(self.field_functions(p), p["params"], one)])
-        return jax.vmap(jax.jacrev(at_point), in_axes=(None, 0))(theta, per_point)
+        return jax.vmap(jax.jacrev(at_point), in_axes=(None, 0))(theta, entry.rows())
 
     def check_least_squares(self) -> None:
         """Raise `SpecError` unless every term is one Gauss–Newton takes: a mean square, or a
@@ -219,38 +232,39 @@ class Problem:
         zero (the Gauss–Newton matrix of its convex part)."""
         theta, unravel = ravel_pytree(params)
         scales = self._row_scales(batch, weights)
-        rows = []
+        squares = {term.label for term in self.ir.terms if term.kind != "minimize"}
+        rows = self._residual_rows(batch, theta, unravel, scales, squares)
         for term in self.ir.terms:
-            entry = batch[term.label]
-            if term.kind != "minimize":
-                single = self.module.TERM_RESIDUALS[term.label]
-                jacobian = self._point_jacobians(lambda *args, single=single: (single(*args),),
-                                                 entry, theta, unravel)[:, 0]
-                rows.append(scales[term.label][:, None] * jacobian)
-                continue
-            features, of_features = self.module.FEATURES[term.label]
+            if term.kind == "minimize":
+                weight = term.weight * (1.0 if weights is None else weights[term.label])
+                rows[term.label] = self._minimize_rows(term.label, batch[term.label], weight,
+                                                       theta, unravel)
+        return jnp.concatenate([rows[term.label] for term in self.ir.terms])
 
-            def z_at(flat, q, features=features):
-                p = unravel(flat)
-                return features(self.field_functions(p), p["params"], q)
+    def _minimize_rows(self, label: str, entry: Entry, weight, theta: jax.Array,
+                       unravel: Callable) -> jax.Array:
+        """The rows (N k, P) of minimize term ``label`` in `gauss_newton_rows`."""
+        features, of_features = self.module.FEATURES[label]
 
-            def curvature(q, z, of_features=of_features):
-                p = unravel(theta)
-                hessian = jax.hessian(lambda w: of_features(self.field_functions(p),
-                                                            p["params"], q, w))(z)
-                values, vectors = jnp.linalg.eigh(0.5 * (hessian + hessian.T))
-                return vectors * jnp.sqrt(jnp.maximum(values, 0.0))  # L with L Lᵀ ≈ H
+        def z_at(flat, q):
+            p = unravel(flat)
+            return features(self.field_functions(p), p["params"], q)
 
-            points = entry["points"]
-            zs = jax.vmap(lambda q: z_at(theta, q))(points)
-            jacobians = jax.vmap(jax.jacrev(z_at), in_axes=(None, 0))(theta, points)  # (N, k, P)
-            factors = jax.vmap(curvature)(points, zs)                                 # (N, k, k)
-            weight = term.weight * (1.0 if weights is None else weights[term.label])
-            mask = entry.get("mask", jnp.ones(points.shape[0], self.dtype))
-            c = weight * entry["measure"] * mask / jnp.sum(mask)
-            block = jnp.einsum("nkr,nkp->nrp", factors, jacobians) * jnp.sqrt(c / 2)[:, None, None]
-            rows.append(block.reshape(-1, theta.shape[0]))
-        return jnp.concatenate(rows)
+        def curvature(q, z):
+            p = unravel(theta)
+            hessian = jax.hessian(lambda w: of_features(self.field_functions(p),
+                                                        p["params"], q, w))(z)
+            values, vectors = jnp.linalg.eigh(0.5 * (hessian + hessian.T))
+            return vectors * jnp.sqrt(jnp.maximum(values, 0.0))  # L with L Lᵀ ≈ H
+
+        points = entry.points
+        zs = jax.vmap(lambda q: z_at(theta, q))(points)
+        jacobians = jax.vmap(jax.jacrev(z_at), in_axes=(None, 0))(theta, points)  # (N, k, P)
+        factors = jax.vmap(curvature)(points, zs)                                 # (N, k, k)
+        mask = jnp.ones(points.shape[0], self.dtype) if entry.mask is None else entry.mask
+        c = weight * entry.measure * mask / jnp.sum(mask)
+        block = jnp.einsum("nkr,nkp->nrp", factors, jacobians) * jnp.sqrt(c / 2)[:, None, None]
+        return block.reshape(-1, theta.shape[0])
 
     def field(self, name: str, params: Params) -> Callable[[jax.Array], jax.Array]:
         """The values of field ``name`` at X, an (N, ncoords) array -> (N,); ``name`` may
@@ -297,4 +311,3 @@ def _coordinate_bounds(problem: ir.Problem, coords: tuple[str, ...]) -> tuple[np
     lows, highs = np.where(np.isfinite(lows), lows, -1.0), np.where(np.isfinite(highs), highs, 1.0)
     highs = np.where(highs > lows, highs, lows + 1.0)
     return lows, highs
-

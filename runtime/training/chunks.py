@@ -56,7 +56,7 @@ def initial_points(problem: Problem, key: jax.Array) -> tuple[Batch, Moves | Non
                                                        2 ** 31 - 1)))
     pools = points.pools(problem, layout, rng)
     if options.refine is not None and any(
-            pools[layout.sets[i][0]]["points"].shape[0] < options.refine.points
+            pools[layout.sets[i][0]].points.shape[0] < options.refine.points
             for i in layout.refined):
         rounds = 0
     batch = points.reserve(batch, layout)
