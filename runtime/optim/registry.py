@@ -78,7 +78,7 @@ def engd_form(problem: Problem, params: Params, batch: Batch) -> str:
     number of residuals and of parameters."""
     if not problem.least_squares:
         return "generalized"
-    rows = sum(int(batch[t.label]["points"].shape[0]) for t in problem.ir.terms)
+    rows = sum(int(batch[t.label].points.shape[0]) for t in problem.ir.terms)
     size = int(ravel_pytree(params)[0].shape[0])
     return choose_form(rows, size, jnp.dtype(problem.dtype).itemsize)
 
