@@ -5,6 +5,7 @@ tables, `residuals`, `term_values`, `loss`, the exact solutions and derived quan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import metadata
 
 from .. import ir
 from ..derivatives import DerivativePlan, TermPlan, integral_label
@@ -15,7 +16,10 @@ from .naming import Names, choose_names, filename, shared_labels
 from .wheres import where_blocks
 
 
-VERSION = "0.1.0"
+try:  # the version the module's header names: pyproject.toml's, as installed
+    VERSION = metadata.version("pinnc")
+except metadata.PackageNotFoundError:
+    VERSION = "unknown"
 
 
 _DOC = '''\
