@@ -21,6 +21,7 @@ from jax.flatten_util import ravel_pytree
 from ...compiler import ir
 from ..model import Batch, Params, Problem
 from .engd import choose_form, engd
+from . import nystrom
 from .ssbroyden import ssbroyden
 
 # What the step offers an update (`runtime.training.loop`): the loss's ``value`` and ``grad``
@@ -102,6 +103,13 @@ OPTIMIZERS: Mapping[str, Optimizer] = {
         keywords=("value", "value_fn", "residual_fn", "jacobian_fn", "rows_fn", "form"),
         value_and_grad=value_only, form=engd_form,
         check=lambda problem: problem.check_least_squares()),
+    "nystrom": Optimizer(
+        build=lambda phase: nystrom.nystrom(rank=max(1, int(phase.get("rank", 64))),
+                                            damping=phase.get("damping", 1e-6),
+                                            cg=int(phase.get("cg", 0)),
+                                            adaptive=bool(phase.get("adaptive", 1))),
+        chunk_steps=5, keywords=("value", "value_fn", "residual_fn", "jacobian_fn", "form"),
+        value_and_grad=value_only, form=nystrom.sketch_form, check=nystrom.check),
 }
 
 
