@@ -73,11 +73,19 @@ def differentiate(expr: sympy.Expr, symbols: list[sympy.Symbol], node: s.Expr) -
     result = expr
     for symbol, count in counts:
         for _ in range(count):
-            result = sympy.diff(result, symbol)
+            result = _piece_by_piece(sympy.diff(result, symbol))
             check_size(result, node.span, "this derivative")
     if len(symbols) > 1 and result != 0:  # what sympy.diff does for a derivative of order > 1
         result = factor_terms(signsimp(result))
     return result
+
+
+def _piece_by_piece(derivative: sympy.Expr) -> sympy.Expr:
+    """A derivative of a piecewise expression taken piece by piece: the Dirac deltas SymPy
+    puts at the jumps of heaviside, min and max (zero at every point but a jump) dropped."""
+    if not derivative.has(sympy.DiracDelta):
+        return derivative
+    return derivative.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.S.Zero)
 
 
 def tree_size(expr: sympy.Basic) -> int:

@@ -27,7 +27,8 @@ FUNCTIONS: Mapping[str, Callable] = {
     "abs": sympy.Abs,
 }
 CONSTANTS: Mapping[str, sympy.Expr] = {"pi": sympy.pi}
-OPERATORS = ("D", "grad", "div", "lap", "dot", "norm", "integral", "dn")
+OPERATORS = ("D", "grad", "div", "lap", "dot", "norm", "integral", "dn",
+             "ifelse", "min", "max", "heaviside")
 KEYWORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data", "exact",
             "set", "in", "on", "where", "with", "then", "and", "or", "not", "from", "boundary")
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(OPERATORS) | frozenset(KEYWORDS)
@@ -87,6 +88,9 @@ class Translator:
         return value
 
     def value(self, node: s.Expr) -> Value:
+        if isinstance(node, (s.Compare, s.BoolOp, s.Not)):
+            raise SpecError("a condition is no value: it may stand only as the first argument "
+                            "of ifelse(COND, A, B) or after 'where'", node.span)
         method = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:
             raise SpecError(f"a {type(node).__name__.lower()} cannot appear in an expression",
@@ -303,6 +307,59 @@ class Translator:
         check_order(node, [expr], 1)
         coords = [self.scope.coords[c] for c in self.scope.normals]
         return directional(expr, coords, list(self.scope.normals.values()), node)
+
+    # --- piecewise expressions: derivatives are taken piece by piece (`calculus`) ---
+    def _op_ifelse(self, node: s.Call) -> sympy.Expr:
+        condition, then, otherwise = self._arguments(node, 3)
+        if not isinstance(condition, (s.Compare, s.BoolOp, s.Not)):
+            raise SpecError("the condition of ifelse is a comparison (== < <= > >=), or "
+                            "comparisons joined by and, or, not: ifelse(x < 0.5, 1, 10)",
+                            condition.span)
+        return sympy.Piecewise((self.scalar(then), self.condition(condition)),
+                               (self.scalar(otherwise), True))
+
+    def _op_min(self, node: s.Call) -> sympy.Expr:
+        return sympy.Min(*(self.scalar(a) for a in self._arguments(node, 2)))
+
+    def _op_max(self, node: s.Call) -> sympy.Expr:
+        return sympy.Max(*(self.scalar(a) for a in self._arguments(node, 2)))
+
+    def _op_heaviside(self, node: s.Call) -> sympy.Expr:
+        (argument,) = self._arguments(node, 1)
+        return sympy.Heaviside(self.scalar(argument), sympy.S.Half)
+
+    def condition(self, node: s.Predicate,
+                  check: Callable[[s.Expr, sympy.Expr], None] | None = None) -> sympy.Basic:
+        """A condition (comparisons joined by and, or, not) -> a SymPy boolean; ``check``, if
+        given, is called with each side of each comparison and its value, to refuse it."""
+        negated = False
+        while isinstance(node, s.Not):  # not not ... p, in a loop
+            negated, node = not negated, node.operand
+        if isinstance(node, s.BoolOp):
+            # A chain p and q and ... is a left-deep tree: one n-ary And (Or), built in a loop.
+            parts, link = [], node
+            while isinstance(link, s.BoolOp) and link.op == node.op:
+                parts.append(link.right)
+                link = link.left
+            parts.append(link)
+            combine = sympy.And if node.op == "and" else sympy.Or
+            result = combine(*(self.condition(part, check) for part in reversed(parts)))
+        elif isinstance(node, s.Compare):
+            left, right = self.scalar(node.left), self.scalar(node.right)
+            for side, value in ((node.left, left), (node.right, right)):
+                if value.has(*UNDEFINED):
+                    raise SpecError("this is not a finite real number", side.span)
+                if check is not None:
+                    check(side, value)
+            # SymPy decides a relation of numbers; with a coordinate its assumptions cannot,
+            # but asking them costs milliseconds.
+            result = _RELATIONS[node.op](left, right, evaluate=not (left - right).free_symbols)
+        else:
+            raise SpecError("expected a condition: a comparison (== < <= > >=)", node.span)
+        return sympy.Not(result) if negated else result
+
+
+_RELATIONS = {"==": sympy.Eq, "<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge}
 
 
 def _derivative_letters(name: str, scope: Scope) -> str | None:

@@ -155,7 +155,8 @@ def _hint(token: Token | None, acceptable: set[str]) -> str:
     if token.type == "_NL":
         return " (a statement continues on the next line only inside ( ) or [ ])"
     if token.type == "COMPARE" and "COMPARE" not in acceptable:
-        return " (comparisons appear only in a condition after 'where')"
+        return (" (comparisons appear only in a condition after 'where' or as the condition of "
+                "ifelse(COND, A, B))")
     if token.type == "NAME" and _STATEMENT_START <= acceptable:
         return did_you_mean(str(token), _STATEMENT_WORDS)
     if token.type != "NAME" and _keyword(str(token)) and acceptable == {"NAME"}:

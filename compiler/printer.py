@@ -1,11 +1,11 @@
 """SymPy expression -> Python source: one table from SymPy node types to output, one walk.
 
 A *target* is such a table: `JNP` prints over `jax.numpy` (residuals, generated code), `NUMPY`
-over numpy, including the predicates of ``where`` clauses (relations and logic, with ``Eq``
-evaluated up to rounding as `runtime.geometry.predicates.close` does), which the generated
-module holds as functions of points for the runtime's geometry. Names for symbols, fields and
-derivatives come from the caller (``names``). Parentheses are added only where Python's
-precedence needs them.
+over numpy, including the predicates of ``where`` clauses, which the generated module holds as
+functions of points for the runtime's geometry. Both print piecewise expressions and conditions
+(relations and logic, with ``Eq`` evaluated up to rounding as
+`runtime.geometry.predicates.close` does). Names for symbols, fields and derivatives come from
+the caller (``names``). Parentheses are added only where Python's precedence needs them.
 """
 from __future__ import annotations
 
@@ -141,6 +141,26 @@ def _pow(expr: sympy.Pow, names, target) -> Printed:
             f"{_wrap(_walk(exponent, names, target), _NEG)}", _POW)
 
 
+def _piecewise(expr: sympy.Piecewise, names, target) -> Printed:
+    """Nested ``where``s, the first piece whose condition holds; NaN where none does."""
+    pieces = list(expr.args)
+    if pieces[-1].cond == sympy.true:
+        text = _walk(pieces.pop().expr, names, target)[0]
+    else:
+        text = f"{target.module}.nan"
+    for piece in reversed(pieces):
+        condition = _walk(piece.cond, names, target)[0]
+        text = f"{target.module}.where({condition}, {_walk(piece.expr, names, target)[0]}, {text})"
+    return text, _ATOM
+
+
+def _heaviside(expr: sympy.Heaviside, names, target) -> Printed:
+    """0 below zero, 1 above, its second argument (1/2 unless given) at zero."""
+    at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+    return (f"{target.module}.heaviside({_walk(expr.args[0], names, target)[0]}, "
+            f"{_walk(at_zero, names, target)[0]})", _ATOM)
+
+
 # What every target prints: arithmetic, the functions of the language, its constants.
 _ARITHMETIC: Table = {
     sympy.Integer: _integer, sympy.Rational: _number, sympy.Float: _number,
@@ -156,15 +176,16 @@ _ARITHMETIC: Table = {
     sympy.Abs: Call("{m}.abs({args})"), sympy.sign: Call("{m}.sign({args})"),
     sympy.sec: Call("1/{m}.cos({args})", _MUL), sympy.csc: Call("1/{m}.sin({args})", _MUL),
     sympy.cot: Call("1/{m}.tan({args})", _MUL),
+    sympy.Min: Call("{m}.minimum({args})", fold=True),
+    sympy.Max: Call("{m}.maximum({args})", fold=True), sympy.atan2: Call("{m}.arctan2({args})"),
+    sympy.Piecewise: _piecewise, sympy.Heaviside: _heaviside,
 }
 
-# Region predicates, with `runtime.geometry.predicates.close`'s tolerance for ``Eq`` (face
-# points carry their bound exactly; it forgives rounding elsewhere).
+# Conditions of `where` and `ifelse`, with `runtime.geometry.predicates.close`'s tolerance for
+# ``Eq`` (face points carry their bound exactly; it forgives rounding elsewhere).
 _CLOSE = "{m}.isclose({args}, rtol=1e-9, atol=1e-12)"
 _PREDICATES: Table = {
     BooleanTrue: Call("True"), BooleanFalse: Call("False"),
-    sympy.Min: Call("{m}.minimum({args})", fold=True),
-    sympy.Max: Call("{m}.maximum({args})", fold=True), sympy.atan2: Call("{m}.arctan2({args})"),
     sympy.Eq: Call(_CLOSE), sympy.Ne: Call("{m}.logical_not(" + _CLOSE + ")"),
     sympy.Lt: Call("{m}.less({args})"), sympy.Le: Call("{m}.less_equal({args})"),
     sympy.Gt: Call("{m}.greater({args})"), sympy.Ge: Call("{m}.greater_equal({args})"),
@@ -174,6 +195,6 @@ _PREDICATES: Table = {
     sympy.Not: Call("{m}.logical_not({args})"),
 }
 
-JNP = Target("jnp", _ARITHMETIC)
+JNP = Target("jnp", ChainMap(_PREDICATES, _ARITHMETIC))
 NUMPY = Target("np", ChainMap(_PREDICATES, _ARITHMETIC))
 TARGETS: Mapping[str, Target] = {"jnp": JNP, "numpy": NUMPY}

@@ -59,7 +59,7 @@ SYNTAX = [
          "set) (did you mean 'pde'?)"),
     case("keyword-glued-to-name", "letx = 1\n" + HEAD, 1, 1, "unexpected 'letx'"),
     case("empty-argument", HEAD + "pde sin(x,) = u in Omega", 3, 11,
-         "unexpected ')'; expected an expression"),
+         "unexpected ')'; expected 'not' or an expression"),
     case("reserved-word-as-name", HEAD + "let where = 2", 3, 5,
          "expected a name ('where' is a reserved word)"),
     case("two-statements-on-one-line", HEAD + "let a = 1 let b = 2", 3, 11, "unexpected 'let'"),

@@ -18,6 +18,14 @@ FUNCTIONS = {
     "sqrt-pow-abs": lambda x: jnp.sqrt(2 + x[0]) * (1.5 + x[1]) ** 2.5 * jnp.abs(x[0] - 1),
     "log1p-expm1": lambda x: jnp.log1p(x[0] ** 2) * jnp.expm1(x[1]),
     "erf (jet's rule)": lambda x: jax.scipy.special.erf(x[0] * x[1]),
+    # what ifelse, min, max and heaviside print to: select_n, max, min and comparisons
+    "where": lambda x: jnp.where(jnp.less(x[0] * x[1], 0.1), jnp.sin(x[0] + x[1]) * x[1],
+                                 jnp.exp(x[0]) * 10),
+    "where-of-and": lambda x: jnp.where(jnp.logical_and(x[0] < 0.5, jnp.isclose(x[1], -0.7)),
+                                        x[0] ** 3, x[1] ** 2),
+    "maximum-minimum": lambda x: (jnp.maximum(jnp.tanh(x[0]), x[1] ** 2)
+                                  * jnp.minimum(x[0] * x[1], jnp.cos(x[1]))),
+    "heaviside": lambda x: jnp.heaviside(x[0] - x[1], 0.5) * jnp.sin(x[0] * x[1]),
     "mlp": lambda x: (jnp.tanh(jnp.tanh(x @ jnp.arange(6.0).reshape(2, 3) / 5 + 0.1)
                                @ jnp.ones((3, 2))) @ jnp.array([1.0, -2.0])),
 }

@@ -8,7 +8,6 @@ from sympy.logic.boolalg import to_dnf
 from .. import ir
 from .. import syntax as s
 from ..errors import SpecError
-from ..expressions import UNDEFINED
 from ..limits import MAX_COMPARISONS
 from .domains import domain
 from .names import Context
@@ -102,40 +101,14 @@ def _condition(context: Context, node: s.Predicate, within: ir.Domain) -> sympy.
 
 
 def _predicate(context: Context, node: s.Predicate, within: ir.Domain) -> sympy.Basic:
-    negated = False
-    while isinstance(node, s.Not):  # not not ... p, in a loop
-        negated, node = not negated, node.operand
-    if isinstance(node, s.BoolOp):
-        # A chain p and q and ... is a left-deep tree: one n-ary And (Or), built in a loop.
-        parts, link = [], node
-        while isinstance(link, s.BoolOp) and link.op == node.op:
-            parts.append(link.right)
-            link = link.left
-        parts.append(link)
-        combine = sympy.And if node.op == "and" else sympy.Or
-        result = combine(*(_predicate(context, part, within) for part in reversed(parts)))
-    else:
-        result = _comparison(context, node, within)
-    return sympy.Not(result) if negated else result
-
-
-def _comparison(context: Context, node: s.Compare, within: ir.Domain) -> sympy.Basic:
-    translate = context.translator("in a condition").scalar
-    left, right = translate(node.left), translate(node.right)
-    for side, value in ((node.left, left), (node.right, right)):
-        if value.has(*UNDEFINED):
-            raise SpecError("this is not a finite real number", side.span)
+    def check(side: s.Expr, value: sympy.Expr) -> None:
         if value.atoms(sympy.core.function.AppliedUndef):
             raise SpecError("a condition may use coordinates only, not fields", side.span)
         outside = {str(c) for c in value.free_symbols} - set(within.coords)
         if outside:
             raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of this domain "
                             f"({', '.join(within.coords)})", side.span)
-    relation = {"==": sympy.Eq, "<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt,
-                ">=": sympy.Ge}[node.op]
-    # SymPy decides a relation of numbers; with a coordinate its assumptions cannot, but
-    # asking them costs milliseconds.
-    return relation(left, right, evaluate=not (left - right).free_symbols)
+    return context.translator("in a condition").condition(node, check)
 
 
 def _never_in_box(predicate: sympy.Basic, within: ir.Domain) -> bool:
