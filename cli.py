@@ -253,14 +253,15 @@ def _report(name: str, metrics: dict, directory: Path) -> None:
 
 
 def _eval(args) -> int:
-    from .api import load_run
-    from .runtime.runs import use_compilation_cache
     from .runtime.runs.folder import field_coordinates
 
     # The points are checked before the run's program is compiled (seconds): their numbers,
     # then their header against the fields' coordinates that run.json records.
     header, rows = _read_points(args.points)
     _check_header(args.points, header, field_coordinates(args.run_dir))
+    from .api import load_run
+    from .runtime.runs import use_compilation_cache
+
     use_compilation_cache()
     result = load_run(args.run_dir)
     outputs = _evaluate(result, header, rows, args.points)

@@ -153,3 +153,16 @@ def test_a_new_training_removes_the_previous_runs_export(tmp_path, capsys):
 
     folder.start(pinnc.compile_source(LINE, "line"), cube)
     assert list((cube / "vtk").iterdir()) == []
+
+
+def test_the_help_and_docs_give_the_grid_defaults_export_uses(capsys):
+    from pinnc.runtime.runs.export import DEFAULT_GRID, MAX_GRID_POINTS
+
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    for dimension, n in DEFAULT_GRID.items():
+        words = {1: "one", 2: "two", 3: "three"}[dimension]
+        assert f"{n} for {words}" in text and f"{n} for {words}" in doc
+    assert f"{MAX_GRID_POINTS:,} points in all" in doc
