@@ -378,6 +378,8 @@ class Options:
     seed: int = 0
     model: Model = Model()
     time_limit: float | None = None  # seconds of training, compilation excluded
+    # the options the program left unset that `defaults.choose` chose, each with why
+    chosen: tuple[tuple[str, str], ...] = ()
 
     def points_in(self, region: Region, points: int | None = None) -> int:
         """How many points a term or integral on ``region`` gets: its own ``points``, else

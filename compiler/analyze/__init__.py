@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .. import ir
+from .. import defaults, ir
 from .. import syntax as s
 from ..errors import Span, SpecError
 from ..expressions import constant
 from ..limits import MAX_FIELDS, MAX_TERMS
-from ..options import options as read_options
+from ..options import OPTION_NAMES, options as read_options
 from . import data, domains, names, terms
 from .names import Context
 
@@ -62,11 +62,13 @@ def _problem(context: Context, overrides: Sequence[s.SetOption]) -> ir.Problem:
     if not loss:
         raise SpecError("the program has nothing to train: add a pde, bc, ic or minimize "
                         "statement", Span(1, 1))
-    return ir.Problem(
+    problem = ir.Problem(
         name=_stem(context.program.filename), coords=tuple(context.coords),
         domains=tuple(context.domains.values()), fields=tuple(context.fields.values()),
         params=tuple(context.params.values()), terms=loss, exact=exact, options=options,
         source_text=context.program.source, derived=tuple(context.derived.values()))
+    written = {st.name.id for st in (*context.of_type(s.SetOption), *overrides)}
+    return defaults.choose(problem, frozenset(OPTION_NAMES) - written)
 
 
 def _declarations(context: Context, default_model: ir.Model) -> None:
