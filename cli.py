@@ -17,7 +17,7 @@ from . import __version__, option_reference
 from .compiler import derivatives
 from .compiler.errors import FileError, SpecError, did_you_mean
 from .compiler.pipeline import Compiled, compile_text, parse_assignment, read_source
-from .summary import summary
+from .summary import summary, training
 
 
 class UsageError(Exception):
@@ -208,6 +208,8 @@ def _train(args) -> int:
             overrides["seed"] = args.seed
         problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
         directory = args.output or Path("runs") / problem.name
+    if not args.quiet:
+        print("\n".join(line[2:] for line in training(problem.ir)), file=sys.stderr)
     # a folder that cannot be written, or is in use, ends here; run.json records the command
     with writing(directory), command_line(args.argv):
         result = train(problem, progress=not args.quiet, checkpoint=directory,

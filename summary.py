@@ -2,7 +2,7 @@
 params, terms with the derivatives each needs, exact solutions, and notes on its integrals."""
 from __future__ import annotations
 
-from .compiler import ir
+from .compiler import defaults, ir
 from .compiler.pipeline import Compiled
 
 
@@ -27,7 +27,26 @@ def summary(compiled: Compiled, name: str) -> str:
         lines += _sobol_notes(problem, term)
     for e in problem.exact:
         lines.append(f"  exact {e.field} = {e.expr}")
+    lines += training(problem)
     return "\n".join(lines)
+
+
+def training(problem: ir.Problem) -> list[str]:
+    """How the program trains: its optimizer phases and time limit, the estimated cost per
+    step and in all (`compiler.defaults`, 2 CPU cores), and what was chosen for it, with why."""
+    options = problem.options
+    cost = defaults.estimate(problem)
+    phases = " then ".join(f"{p.name}(steps={p.steps})" for p in options.optimizer)
+    total = sum(cost.seconds(p.name) * p.steps for p in options.optimizer)
+    first = options.optimizer[0].name
+    limit = ""
+    if options.time_limit is not None:
+        limit = f", at most {defaults.duration(options.time_limit)}"
+        total = min(total, options.time_limit)
+    lines = [f"  training: {phases}{limit}; about {defaults.duration(cost.seconds(first))} a "
+             f"step, {defaults.duration(total)} in all (estimated for 2 CPU cores)"]
+    lines += [f"    {name} chosen: {why}" for name, why in options.chosen]
+    return lines
 
 
 def _sobol_notes(problem: ir.Problem, term: ir.Term) -> list[str]:

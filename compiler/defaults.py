@@ -107,26 +107,26 @@ def choose(problem: ir.Problem, unset: frozenset[str]) -> ir.Problem:
     cost = estimate(problem)
     engd_s = cost.seconds("engd")
     why = (f"every term is a mean square: natural gradient; an engd step takes about "
-           f"{_duration(engd_s)} ({cost.residuals:,} residuals, {cost.parameters:,} weights)")
+           f"{duration(engd_s)} ({cost.residuals:,} residuals, {cost.parameters:,} weights)")
     optimizer = options.optimizer
     if engd_s * MIN_STEPS > TIME_LIMIT_S:
         phase = optimizer[0]
         optimizer = (ir.Phase("nystrom", phase.steps,
                               (("rank", float(NYSTROM_RANK)), *phase.settings)),)
-        why += (f", too long for {MIN_STEPS} steps in {_duration(TIME_LIMIT_S)}: nystrom "
-                f"(rank {NYSTROM_RANK}), about {_duration(cost.seconds('nystrom'))} a step")
+        why += (f", too long for {MIN_STEPS} steps in {duration(TIME_LIMIT_S)}: nystrom "
+                f"(rank {NYSTROM_RANK}), about {duration(cost.seconds('nystrom'))} a step")
     chosen = [("optimizer", why)]
     time_limit = options.time_limit
     if "time_limit" in unset:
         time_limit = TIME_LIMIT_S
         chosen.append(("time_limit", f"a default run trains for at most "
-                                     f"{_duration(TIME_LIMIT_S)}"))
+                                     f"{duration(TIME_LIMIT_S)}"))
     options = dataclasses.replace(options, optimizer=optimizer, time_limit=time_limit,
                                   chosen=tuple(chosen))
     return dataclasses.replace(problem, options=options)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds:.2g} s"
     if seconds < 120:
