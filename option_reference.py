@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from typing import Callable, NamedTuple
 
-from .compiler import ir
+from .compiler import defaults, ir
 from .compiler import options as table
 
 
@@ -87,8 +87,16 @@ UNDESCRIBED = "see docs/language.md"
 
 def _default(name: str) -> str:
     if name == "optimizer":
-        return (f"{set_syntax(ir.default_optimizer(False))} where every term is a mean square; "
+        (engd,) = ir.default_optimizer(False)
+        nystrom = ir.Phase("nystrom", engd.steps, (("rank", float(defaults.NYSTROM_RANK)),
+                                                  *engd.settings))
+        return (f"{set_syntax((engd,))} where every term is a mean square ({set_syntax((nystrom,))}"
+                f" where {defaults.MIN_STEPS} engd steps would take longer than "
+                f"{defaults.duration(defaults.TIME_LIMIT_S)}); "
                 f"else {set_syntax(ir.default_optimizer(True))}")
+    if name == "time_limit":
+        return (f"none; {defaults.TIME_LIMIT_S:g} where the program sets no optimizer and every "
+                "term is a mean square")
     default = set_syntax(getattr(ir.Options(), name))
     if name in ir.NATURAL_GRADIENT_DEFAULTS:
         default += (f"; {set_syntax(ir.NATURAL_GRADIENT_DEFAULTS[name])} where the program "

@@ -312,6 +312,8 @@ def test_an_api_run_records_itself_and_heads_its_plots(tmp_path, monkeypatch, st
     assert run["options"]["optimizer"] == [{"name": "engd", "steps": 5000, "damping": 1e-6,
                                             "adaptive": 1.0}]
     assert run["options"]["model"]["hidden"] == [64]
+    assert run["options"]["time_limit"] == problem.options.time_limit
+    assert set(run["options"]["chosen"]) == {name for name, _ in problem.options.chosen}
     # the record does not change what the folder rebuilds
     assert load_problem(folder).options == problem.options
 

@@ -65,8 +65,12 @@ def _version(distribution: str) -> str:
 def resolved_options(options: ir.Options) -> dict:
     """Every option as training used it, as JSON: numbers and words as they are, an optimizer
     as a list of phases ``{"name", "steps", setting: value}``, a model, ``rar`` or
-    ``gradnorm`` as an object of its settings, an option that is off as null."""
-    return {f.name: _plain(getattr(options, f.name)) for f in dataclasses.fields(options)}
+    ``gradnorm`` as an object of its settings, an option that is off as null; ``chosen``:
+    ``{option: why}`` for each option pinnc chose for the program."""
+    resolved = {f.name: _plain(getattr(options, f.name)) for f in dataclasses.fields(options)}
+    if "chosen" in resolved:
+        resolved["chosen"] = {name: why for name, why in options.chosen}
+    return resolved
 
 
 def _plain(value):
