@@ -16,6 +16,8 @@ def summary(compiled: Compiled, name: str) -> str:
         m = f.model
         lines.append(f"  field {f.name}({', '.join(f.coords)}): mlp(hidden={list(m.hidden)}, "
                      f"activation={m.activation}, output={m.output})")
+        lines += [f"    periodic in {p.coord}, period {p.period:g}, {p.harmonics} harmonic"
+                  f"{'s' if p.harmonics > 1 else ''}" for p in f.periodic]
     for p in problem.params:
         lines.append(f"  param {p.name} = {p.init:g}")
     for term in problem.terms:

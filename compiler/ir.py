@@ -232,12 +232,24 @@ class Model:
 
 
 @dataclass(frozen=True)
+class Periodic:
+    """A field periodic in ``coord`` with ``period``: the network sees that coordinate only
+    through cos(2 pi k x / period) and sin(2 pi k x / period), k = 1 .. ``harmonics``, so the
+    field and all its derivatives agree exactly one period apart."""
+    coord: str
+    period: float
+    harmonics: int = 1
+
+
+@dataclass(frozen=True)
 class Field:
-    """An unknown function of ``coords``, represented by a network."""
+    """An unknown function of ``coords``, represented by a network; ``periodic``: the
+    coordinates it is periodic in."""
     name: str
     coords: tuple[str, ...]
     model: Model
     span: Span
+    periodic: tuple[Periodic, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -180,9 +180,9 @@ _EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "MINUS", "PLUS"}
 _OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POW"}
 # Terminals that can start a statement, and the words they stand for.
 _STATEMENT_START = {"LET", "PARAM", "DOMAIN", "FIELD", "EQ_KIND", "MINIMIZE", "DATA", "EXACT",
-                    "SET"}
+                    "SET", "PERIODIC"}
 _STATEMENT_WORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data",
-                    "exact", "set")
+                    "exact", "set", "periodic")
 
 
 def _summarize(expected: set[str]) -> set[str]:
@@ -275,6 +275,13 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def set_stmt(self, meta, c):
         return s.SetOption(_name(c[0]), tuple(c[1:]), _span(meta))
+
+    def periodic_stmt(self, meta, c):
+        fields, coords, opts = c
+        return s.Periodic(fields, coords, _options(opts), _span(meta))
+
+    def names(self, meta, c):
+        return tuple(_name(token) for token in c)
 
     @staticmethod
     def _string(token: Token) -> s.String:

@@ -207,8 +207,17 @@ class SetOption:
     span: Span
 
 
+@dataclass(frozen=True)
+class Periodic:
+    """``periodic u, v in x, y [with period = L]``."""
+    fields: tuple[Name, ...]
+    coords: tuple[Name, ...]
+    options: tuple[Keyword, ...]
+    span: Span
+
+
 Statement = Union[Let, ParamDecl, DomainDecl, FieldDecl, Equation, Minimize, DataDecl,
-                  ExactDecl, SetOption]
+                  ExactDecl, SetOption, Periodic]
 
 
 @dataclass(frozen=True)
@@ -244,6 +253,7 @@ _CHILD_FIELDS = {
     Let: ("value",), ParamDecl: ("value",), DomainDecl: ("domain",), FieldDecl: ("model",),
     Equation: ("lhs", "rhs", "region", "options"), Minimize: ("expr", "options"),
     DataDecl: ("options",), ExactDecl: ("expr",), SetOption: ("values",),
+    Periodic: ("options",),
 }
 
 

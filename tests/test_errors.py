@@ -56,7 +56,7 @@ SYNTAX = [
          "expected an expression"),
     case("unknown-statement", HEAD + "pdf u = 0 in Omega", 3, 1,
          "expected a statement (let, param, domain, field, pde, bc, ic, minimize, data, exact, "
-         "set) (did you mean 'pde'?)"),
+         "set, periodic) (did you mean 'pde'?)"),
     case("keyword-glued-to-name", "letx = 1\n" + HEAD, 1, 1, "unexpected 'letx'"),
     case("empty-argument", HEAD + "pde sin(x,) = u in Omega", 3, 11,
          "unexpected ')'; expected 'not' or an expression"),

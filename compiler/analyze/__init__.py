@@ -2,8 +2,9 @@
 options, and builds each term's SymPy residual. Every mistake is a `SpecError` at its place.
 
 The parts, each reading and filling in one `names.Context`: `names` (declarations, coordinates,
-fields, lets), `domains`, `regions` (``in``/``on`` and ``where``), `terms` (the loss) and `data`
-(data terms and exact solutions). The files a program names are read by `compiler.sources`.
+fields, lets), `domains`, `periodic` (fields periodic in coordinates), `regions` (``in``/``on``
+and ``where``), `terms` (the loss) and `data` (data terms and exact solutions). The files a
+program names are read by `compiler.sources`.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..expressions import constant
 from ..limits import MAX_FIELDS, MAX_TERMS
 from ..options import OPTION_NAMES, options as read_options
 from . import data, domains, names, terms
+from .periodic import periodic
 from .names import Context
 
 __all__ = ["analyze"]
@@ -86,6 +88,8 @@ def _declarations(context: Context, default_model: ir.Model) -> None:
             raise SpecError(f"more than {MAX_FIELDS:,} fields: at most {MAX_FIELDS:,} are "
                             f"supported in a program", statement.name.span)
         context.add_field(names.field_of(context, statement, default_model))
+    for statement in context.of_type(s.Periodic):
+        periodic(context, statement)
 
 
 def _stem(filename: str) -> str:

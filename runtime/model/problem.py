@@ -68,7 +68,7 @@ class Problem:
         """Fresh network weights and every `param` at its start value."""
         keys = jax.random.split(key, max(1, len(self.ir.fields)))
         return {
-            "fields": {f.name: networks.init(k, f.model, len(f.coords), self.dtype)
+            "fields": {f.name: networks.init(k, f.model, networks.input_width(f), self.dtype)
                        for k, f in zip(keys, self.ir.fields)},
             "params": {p.name: jnp.asarray(p.init, self.dtype) for p in self.ir.params},
         }
@@ -123,7 +123,8 @@ class Problem:
         def bind(f: ir.Field):
             lows, highs = self._bounds[f.name]
             layers = params["fields"][f.name]
-            return lambda point: networks.apply(layers, f.model, lows, highs, point)
+            periodic = tuple((f.coords.index(p.coord), p) for p in f.periodic)
+            return lambda point: networks.apply(layers, f.model, lows, highs, point, periodic)
         return {f.name: bind(f) for f in self.ir.fields}
 
     def loss(self, params: Params, batch: Batch, weights=None) -> jax.Array:
