@@ -67,6 +67,16 @@ def test_sample_has_one_entry_per_term(batch):
     assert batch["bc1"].points.shape == (N_BOUNDARY, 2)
 
 
+def test_an_entry_also_reads_as_the_mapping_the_api_documents(batch):
+    entry = batch["bc1"]
+    assert entry["points"] is entry.points and entry["normals"] is entry.normals
+    assert entry["measure"] is entry.measure
+    with pytest.raises(KeyError):
+        batch["pde1"]["normals"]  # inside the domain there are none, as a dict had no key
+    with pytest.raises(KeyError):
+        entry["weights"]
+
+
 def test_interior_points_lie_in_the_square(batch):
     X = np.asarray(batch["pde1"].points)
     assert np.all((X >= 0) & (X <= 1))

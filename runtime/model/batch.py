@@ -34,6 +34,16 @@ class Entry(NamedTuple):
     mask: Optional[Array] = None
     integrals: tuple["Entry", ...] = ()
 
+    def __getitem__(self, key):
+        """``entry["points"]``: the mapping view of an entry the Python API has always given
+        (``batch[label]["points"]``); an index or slice reads the tuple."""
+        if not isinstance(key, str):
+            return tuple.__getitem__(self, key)
+        value = getattr(self, key, None) if key in self._fields else None
+        if value is None or key == "integrals":
+            raise KeyError(key)
+        return value
+
     def rows(self) -> "Rows":
         """The members with one row per point."""
         return Rows(self.points, self.normals, self.observed, self.mask)
