@@ -31,7 +31,7 @@ OPERATORS = ("D", "grad", "div", "lap", "dot", "norm", "integral", "dn",
              "ifelse", "min", "max", "heaviside")
 KEYWORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data", "exact",
             "set", "in", "on", "where", "with", "then", "and", "or", "not", "from", "boundary",
-            "periodic")
+            "periodic", "at")
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(OPERATORS) | frozenset(KEYWORDS)
 # What SymPy gives for an undefined or infinite value (the derivative of 0^y, say).
 UNDEFINED = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)

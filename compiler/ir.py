@@ -210,6 +210,8 @@ class Region:
     domain: Domain
     on_boundary: bool
     where: Where | None = None
+    # ``at [[...]]``: the listed points (coordinates in the domain's order) and nothing else
+    points: tuple[tuple[float, ...], ...] | None = None
 
     @property
     def coords(self) -> tuple[str, ...]:
@@ -394,8 +396,11 @@ class Options:
     chosen: tuple[tuple[str, str], ...] = ()
 
     def points_in(self, region: Region, points: int | None = None) -> int:
-        """How many points a term or integral on ``region`` gets: its own ``points``, else
-        ``boundary_points`` on a boundary and ``points`` inside."""
+        """How many points a term or integral on ``region`` gets: the listed points of an
+        ``at`` region, else its own ``points``, else ``boundary_points`` on a boundary and
+        ``points`` inside."""
+        if region.points is not None:
+            return len(region.points)
         return points or (self.boundary_points if region.on_boundary else self.points)
 
 
@@ -517,7 +522,8 @@ class Problem:
         f = self.reported(name)
         wanted = set(f.coords)
         interior = [t for t in self.terms if t.region is not None
-                    and not t.region.on_boundary and wanted <= set(t.region.coords)]
+                    and not t.region.on_boundary and t.region.points is None
+                    and wanted <= set(t.region.coords)]
         names = ({a.func.__name__ for a in f.expr.atoms(AppliedUndef)}
                  if isinstance(f, Derived) else {f.name})
         uses = [t for t in interior

@@ -291,6 +291,9 @@ class _ToSyntax(Transformer_NonRecursive):
     def region_in(self, meta, c):
         return s.Region(False, c[0], c[1], _span(meta))
 
+    def region_at(self, meta, c):
+        return s.Region(False, None, None, _span(meta), points=c[0])
+
     def region_on(self, meta, c):
         return s.Region(True, c[0], c[1], _span(meta))
 

@@ -128,10 +128,13 @@ DomainExpr = Union[Name, Call, DomainOp]
 
 @dataclass(frozen=True)
 class Region:
+    """``in D [where P]``, ``on boundary(D) [where P]``, or ``at [[X, Y], ...]`` (``points``
+    set, ``domain`` None)."""
     on_boundary: bool
-    domain: DomainExpr
+    domain: DomainExpr | None
     where: Predicate | None
     span: Span
+    points: Expr | None = None
 
 
 # --- statements ----------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ _CHILD_FIELDS = {
     Keyword: ("value",), CoordinateRange: ("low", "high"), Call: ("args", "keywords", "ranges"),
     BinOp: ("left", "right"), Neg: ("operand",), Vector: ("items",), Tuple: ("items",),
     Compare: ("left", "right"), BoolOp: ("left", "right"), Not: ("operand",),
-    DomainOp: ("left", "right"), Region: ("domain", "where"),
+    DomainOp: ("left", "right"), Region: ("domain", "where", "points"),
     Let: ("value",), ParamDecl: ("value",), DomainDecl: ("domain",), FieldDecl: ("model",),
     Equation: ("lhs", "rhs", "region", "options"), Minimize: ("expr", "options"),
     DataDecl: ("options",), ExactDecl: ("expr",), SetOption: ("values",),

@@ -65,7 +65,7 @@ def test_double_star_is_power():
     ("set optimizer = adam() then\n", 1, 28, "end of line; expected an expression"),
     ("let a = 1 let b = 2\n", 1, 11, "unexpected 'let'"),
     ("data 'file.csv'\n", 1, 6, "double quotes"),
-    ("pde u = 0\n", 1, 10, "expected 'in' or 'on'"),
+    ("pde u = 0\n", 1, 10, "expected 'at', 'in' or 'on'"),
     ("domain D = box(x in [0, 1])\nbc u = 0 on D\n", 2, 13, "'boundary'"),
 ])
 def test_syntax_errors_name_the_place(source, line, column, words):

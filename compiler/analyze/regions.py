@@ -8,6 +8,7 @@ from sympy.logic.boolalg import to_dnf
 from .. import ir
 from .. import syntax as s
 from ..errors import SpecError
+from ..expressions import constant
 from ..limits import MAX_COMPARISONS
 from .domains import domain
 from .names import Context
@@ -19,8 +20,44 @@ _MOST_RELATIONS_TRIED = 20
 
 
 def region(context: Context, node: s.Region) -> ir.Region:
-    """The region of a pde, bc or ic: ``in D``, ``on boundary(D)``, ``... where P``."""
+    """The region of a pde, bc or ic: ``in D``, ``on boundary(D)``, ``... where P``, or
+    ``at [[X, Y], ...]``."""
+    if node.points is not None:
+        return point_region(context, node.points)
     return make_region(context, node.domain, node.on_boundary, node.where)
+
+
+def point_region(context: Context, node: s.Expr) -> ir.Region:
+    """``at [[X, Y], ...]``: the listed points, each a list of constants in the coordinates'
+    order of the program's first domain with that many coordinates; refused outside its
+    bounding box."""
+    if not isinstance(node, s.Vector) or not all(isinstance(p, s.Vector) for p in node.items):
+        raise SpecError("'at' takes a list of points, e.g. at [[0, 0]] or at [[0, 1], [1, 1]]",
+                        node.span)
+    sizes = {len(p.items) for p in node.items}
+    if len(sizes) > 1:
+        raise SpecError(f"the points have different numbers of coordinates "
+                        f"({', '.join(map(str, sorted(sizes)))})", node.span)
+    (size,) = sizes
+    named = next((d for d in context.domains.values() if d.domain.dim == size), None)
+    if named is None:
+        raise SpecError(f"no domain of the program has {size} coordinate{'s' * (size != 1)}, "
+                        f"as these points do", node.span)
+    translate = context.translator("in a point").scalar
+    points = tuple(tuple(constant(translate(c), c.span, "a number (a coordinate of a point)")
+                         for c in p.items) for p in node.items)
+    box = ir.bounding_box(named.domain, context.bounding_boxes)
+    for point, written in zip(points, node.items):
+        if box is not None and not all(_within(v, low, high) for v, (low, high) in zip(point, box)):
+            raise SpecError(f"this point lies outside {named.name}, "
+                            f"{ir.describe(named.domain)}", written.span)
+    return ir.Region(named.name, named.domain, False, None, points)
+
+
+def _within(value: float, low: float, high: float) -> bool:
+    """``low <= value <= high``, forgiving rounding (a corner written as pi/2, say)."""
+    slack = 1e-9 * max(1.0, abs(low), abs(high))
+    return low - slack <= value <= high + slack
 
 
 def make_region(context: Context, domain_node: s.DomainExpr, on_boundary: bool,

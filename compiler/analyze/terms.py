@@ -76,11 +76,12 @@ def equation(context: Context, statement: s.Equation, label: str) -> ir.Term:
     """A pde, bc or ic: its residual ``lhs - rhs`` on its region; each integral in it becomes a
     symbol of the term's `ir.Integral`s."""
     where = region(context, statement.region)
-    if statement.kind == "pde" and where.on_boundary:
-        raise SpecError("a pde holds in a domain: write 'in D' (use bc for 'on boundary(D)')",
-                        statement.region.span)
-    if statement.kind in ("bc", "ic") and not where.on_boundary:
-        raise SpecError(f"a {statement.kind} holds on a boundary: write 'on boundary(D)'",
+    if statement.kind == "pde" and (where.on_boundary or where.points is not None):
+        raise SpecError("a pde holds in a domain: write 'in D' (use bc for 'on boundary(D)' "
+                        "or 'at [[...]]')", statement.region.span)
+    if statement.kind in ("bc", "ic") and not where.on_boundary and where.points is None:
+        raise SpecError(f"a {statement.kind} holds on a boundary: write 'on boundary(D)' "
+                        f"(or 'at [[...]]' at points)",
                         statement.region.span)
     integrals: list[ir.Integral] = []
 

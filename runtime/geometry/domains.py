@@ -70,6 +70,8 @@ def region_points(region: ir.Region, n: int, rng: np.random.Generator, sampler: 
     boundary their outward unit normals (n, dim); None for an interior region. ``condition``:
     the region's `where` condition (None where it has none)."""
     assert (condition is None) == (region.where is None), "a where condition needs its function"
+    if region.points is not None:  # an `at` region: its points, repeated to n rows
+        return np.resize(np.asarray(region.points, np.float64), (n, len(region.coords))), None
     return build(region.domain).sample_region(n, rng, sampler, region.on_boundary, condition)
 
 
@@ -78,6 +80,8 @@ def region_measure(region: ir.Region, condition: Condition | None = None) -> flo
     """The measure of ``region``: volume of an interior part, surface of a boundary part;
     ``condition`` as in `region_points`."""
     assert (condition is None) == (region.where is None), "a where condition needs its function"
+    if region.points is not None:  # a finite set of points: counted
+        return float(len(region.points))
     geometry = build(region.domain)
     if region.on_boundary:
         return geometry.boundary_measure(condition)
