@@ -80,6 +80,8 @@ _VALUES: dict[str, Callable[[], str]] = {
                       f"{table.MAX_WIDTH:,} units; A {_words(table.ACTIVATIONS)}"),
     "time_limit": lambda: (f"a number of seconds in (0, {table.MAX_SECONDS:,}]: training "
                            "stops once it has trained this long (compilation excluded)"),
+    "devices": lambda: ("all, or a number of local devices: the collocation points are split "
+                        "over them (data parallelism)"),
 }
 # What an option missing from `_VALUES` shows (tests/test_cli.py fails on it: describe it there).
 UNDESCRIBED = "see docs/language.md"

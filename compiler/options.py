@@ -50,6 +50,7 @@ MAX_WIDTH = 65_536
 MAX_LAYERS = 64
 MAX_SEED = 2**32 - 1
 MAX_SECONDS = 366 * 24 * 3600
+MAX_DEVICES = 4096
 
 
 def integer(node: s.Expr, what: str, minimum: int = 1, maximum: int | None = None) -> int:
@@ -68,6 +69,16 @@ def seconds(node: s.Expr, what: str) -> float:
         raise SpecError(f"{what} must be a number of seconds in (0, {MAX_SECONDS:,}], "
                         f"got {value:g}", node.span)
     return value
+
+
+def devices(node: s.Expr) -> str | int:
+    """``all`` or a number of local devices (whether the machine has them is the runtime's
+    question: `runtime.training.sharding`)."""
+    if isinstance(node, s.Name) and node.id == "all":
+        return "all"
+    if not isinstance(node, (s.Number, s.Neg)):
+        raise SpecError("devices must be all or a number of local devices", node.span)
+    return integer(node, "devices", maximum=MAX_DEVICES)
 
 
 def word(node: s.Expr, choices: Iterable[str], what: str) -> str:
@@ -227,6 +238,7 @@ _READERS: Mapping[str, Callable[[s.SetOption], object]] = {
     "seed": lambda st: integer(_single(st), "seed", minimum=0, maximum=MAX_SEED),
     "model": lambda st: model(_single(st)),
     "time_limit": lambda st: seconds(_single(st), "time_limit"),
+    "devices": lambda st: devices(_single(st)),
 }
 OPTION_NAMES = tuple(_READERS)
 

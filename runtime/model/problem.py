@@ -73,12 +73,14 @@ class Problem:
             "params": {p.name: jnp.asarray(p.init, self.dtype) for p in self.ir.params},
         }
 
-    def sample(self, key: jax.Array) -> Batch:
+    def sample(self, key: jax.Array, multiple: int = 1) -> Batch:
         """Collocation points for every term, drawn with the program's sampler: {label:
         `Entry`}, holding what `ir.Problem.entry_layout` says (normals on boundaries, observed
         values for data, an entry per integral; no mask: `training.points` adds it).
         Terms on the same region with the same number of points share one entry
-        (`ir.Problem.point_sets`); the loss computes their residuals together."""
+        (`ir.Problem.point_sets`); the loss computes their residuals together.
+        ``multiple``: every sampled set's count rounded up to a multiple of it (points split
+        evenly over that many devices: `training.sharding`); data keeps its own points."""
         rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2 ** 31 - 1)))
         batch = {}
         sharing = {label: labels[0] for labels in self.ir.point_sets() for label in labels}
@@ -92,9 +94,9 @@ class Problem:
                                           observed=jnp.asarray(term.data.values, self.dtype))
                 continue
             try:
-                integrals = tuple(self._region_entry(i.region, i.points, rng)
+                integrals = tuple(self._region_entry(i.region, i.points, rng, multiple)
                                   for i in term.integrals)
-                entry = self._region_entry(term.region, term.points, rng)._replace(
+                entry = self._region_entry(term.region, term.points, rng, multiple)._replace(
                     integrals=integrals)
             except geometry.EmptyRegionError as error:
                 raise SpecError(f"cannot sample {term.label}'s points: {error.reason}",
@@ -109,10 +111,12 @@ class Problem:
             return None
         return geometry.Condition(region.where, self._wheres[region.where])
 
-    def _region_entry(self, region: ir.Region, points: int | None, rng) -> Entry:
+    def _region_entry(self, region: ir.Region, points: int | None, rng, multiple: int = 1
+                      ) -> Entry:
         condition = self.condition(region)
-        drawn, normals = geometry.region_points(region, self.options.points_in(region, points),
-                                                rng, self.options.sampler, condition)
+        count = -(-self.options.points_in(region, points) // multiple) * multiple
+        drawn, normals = geometry.region_points(region, count, rng, self.options.sampler,
+                                                condition)
         return Entry(points=jnp.asarray(drawn, self.dtype),
                      measure=jnp.asarray(geometry.region_measure(region, condition), self.dtype),
                      normals=None if normals is None else jnp.asarray(normals, self.dtype))

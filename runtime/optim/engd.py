@@ -6,7 +6,8 @@ For a loss that is a sum of weighted mean squares, ``L(θ) = |r(θ)|²`` with th
 solves ``(JᵀJ + λI) d = Jᵀr`` with ``J = ∂r/∂θ`` over all parameters (network weights and
 `param`s): the natural gradient of Müller & Zeinhofer (ICML 2023) for these losses. It is
 solved in the kernel form ``d = Jᵀ(JJᵀ + λI)⁻¹ r`` when there are fewer residuals than
-parameters (the Woodbury identity), else in the parameter form. ``λ = damping · mean(diag)``.
+parameters (the Woodbury identity), else in the parameter form; with the points split over
+several devices, always in the parameter form (`choose_form`). ``λ = damping · mean(diag)``.
 
 `engd` is three units: `scale_by_gauss_newton` (the direction, for a given damping),
 `scale_by_grid_linesearch` (the best of the step lengths ``2⁰, 2⁻¹, …`` on the loss itself, all
@@ -50,13 +51,27 @@ def memory_budget() -> int:
     return int(total) // 4
 
 
+def devices_of(tree) -> int:
+    """How many devices the arrays of ``tree`` are placed on, at most (1 for host arrays)."""
+    return max((len(leaf.sharding.device_set) for leaf in jax.tree.leaves(tree)
+                if isinstance(leaf, jax.Array)), default=1)
+
+
 def choose_form(residuals: int, parameters: int, itemsize: int = 8,
-                budget: int | None = None) -> str:
+                budget: int | None = None, devices: int = 1) -> str:
     """The form of the Gauss–Newton solve: 'kernel' (JJᵀ, M×M) when there are fewer residuals
     than parameters, else 'parameter' (JᵀJ, P×P): the smaller system, when it and the
     Jacobian (M×P) fit in ``budget`` bytes (`memory_budget`); else 'matrix-free' (conjugate
-    gradients on Jᵀ(Jv), with JVPs and VJPs of the residuals: O(M + P) memory)."""
+    gradients on Jᵀ(Jv), with JVPs and VJPs of the residuals: O(M + P) memory).
+
+    With the residuals split over ``devices`` > 1 (data parallelism), the parameter form:
+    JᵀJ is a sum over points (each device sums its own rows, one all-reduce adds them up),
+    where JJᵀ would need every residual on every device. A device then holds M/devices rows
+    of J."""
     budget = memory_budget() if budget is None else budget
+    if devices > 1:
+        dense = (-(-residuals // devices) * parameters + parameters * parameters) * itemsize
+        return "matrix-free" if dense > budget else "parameter"
     smaller = min(residuals, parameters)
     dense = (residuals * parameters + smaller * smaller) * itemsize
     if dense > budget:

@@ -34,7 +34,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from ...compiler.errors import SpecError
-from .engd import adapt_damping, memory_budget, scale_by_grid_linesearch
+from .engd import adapt_damping, devices_of, memory_budget, scale_by_grid_linesearch
 
 # Sketch products are evaluated this many at a time (matrix-free form): memory O(BLOCK·M) in
 # the network's intermediates, whatever the rank.
@@ -177,7 +177,9 @@ def check(problem) -> None:
 
 
 def sketch_form(problem, params, batch) -> str:
-    """`choose_form` of the problem's number of residuals and of parameters."""
-    rows = jax.eval_shape(problem.residual_vector, params, batch).shape[0]
+    """`choose_form` of the problem's number of residuals and of parameters; with the points
+    split over several devices, of one device's share of the residuals (its rows of J)."""
+    rows = -(-jax.eval_shape(problem.residual_vector, params, batch).shape[0]
+             // devices_of(batch))
     size = ravel_pytree(params)[0].shape[0]
     return choose_form(rows, size, jnp.dtype(problem.dtype).itemsize)

@@ -20,7 +20,7 @@ from jax.flatten_util import ravel_pytree
 
 from ...compiler import ir
 from ..model import Batch, Params, Problem
-from .engd import choose_form, engd
+from .engd import choose_form, devices_of, engd
 from . import nystrom
 from .ssbroyden import ssbroyden
 
@@ -76,12 +76,14 @@ class Optimizer:
 def engd_form(problem: Problem, params: Params, batch: Batch) -> str:
     """How `engd` solves for its step on this problem: 'generalized' where there are minimize
     terms (the generalized Gauss–Newton matrix, parameter form), else `engd.choose_form` of the
-    number of residuals and of parameters."""
+    number of residuals and of parameters, and of the devices the points are split over."""
     if not problem.least_squares:
         return "generalized"
     rows = sum(int(batch[t.label].points.shape[0]) for t in problem.ir.terms)
     size = int(ravel_pytree(params)[0].shape[0])
-    return choose_form(rows, size, jnp.dtype(problem.dtype).itemsize)
+    return choose_form(rows, size, jnp.dtype(problem.dtype).itemsize,
+                       devices=devices_of(batch))
+
 
 
 OPTIMIZERS: Mapping[str, Optimizer] = {

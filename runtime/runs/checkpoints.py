@@ -36,6 +36,7 @@ class Checkpoint:
     compile_s: float
     history: dict[str, list[float]]
     state: Any            # the optimizer state (leaves, once read back: see `state_like`)
+    multiple: int = 1     # the sampled point counts are multiples of it (`training.sharding`)
     path: Path | None = None  # the file it was read from
 
     def state_like(self, fresh):
@@ -52,8 +53,10 @@ class Checkpoint:
 
 
 def program_digest(problem: Problem) -> str:
-    """A fingerprint of the program and its overrides: a checkpoint resumes only the same run."""
-    text = problem.text + json.dumps(problem.overrides, sort_keys=True, default=str)
+    """A fingerprint of the program and its overrides: a checkpoint resumes only the same run
+    (on any number of devices: ``devices`` is left out)."""
+    overrides = {k: v for k, v in problem.overrides.items() if k != "devices"}
+    text = problem.text + json.dumps(overrides, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -64,6 +67,7 @@ def save_checkpoint(directory, checkpoint: Checkpoint, problem_digest: str | Non
             "phase_first": checkpoint.phase_first, "finished": checkpoint.finished,
             "train_s": checkpoint.train_s,
             "compile_s": checkpoint.compile_s, "program": problem_digest,
+            "multiple": checkpoint.multiple,
             "history": list(checkpoint.history)}
     arrays = {"meta": np.asarray(json.dumps(meta)), "weights": np.asarray(checkpoint.weights)}
     for prefix, tree in (("params", checkpoint.params), ("batch", checkpoint.batch)):
@@ -76,6 +80,21 @@ def save_checkpoint(directory, checkpoint: Checkpoint, problem_digest: str | Non
     path = directory / CHECKPOINT
     write_atomically(path, lambda handle: np.savez(handle, **arrays))
     return path
+
+
+def points_multiple(directory) -> int | None:
+    """The multiple DIR/checkpoint.npz's point counts were rounded to, where it can be read
+    (else None: `load_checkpoint` then says what is wrong). A resumed run samples with it, so
+    that the saved points fit on any number of devices."""
+    path = Path(directory) / CHECKPOINT
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(str(read_arrays(path, "checkpoint")["meta"]))
+    except (FileError, KeyError, ValueError, RecursionError):
+        return None
+    multiple = meta.get("multiple") if isinstance(meta, dict) else None
+    return multiple if isinstance(multiple, int) and multiple >= 1 else None
 
 
 def load_checkpoint(directory, problem: Problem, params_like: Params, batch_like,
@@ -101,7 +120,8 @@ def load_checkpoint(directory, problem: Problem, params_like: Params, batch_like
                       meta["phase"], meta["phase_first"], meta["finished"],
                       restore_arrays(stored, "batch/", batch_like, path),
                       jnp.asarray(weights, problem.dtype).reshape(terms),
-                      float(meta["train_s"]), float(meta["compile_s"]), history, state, path)
+                      float(meta["train_s"]), float(meta["compile_s"]), history, state,
+                      int(meta.get("multiple", 1)), path)
 
 
 _DAMAGED_CHECKPOINT = "damaged (its parts do not fit together); delete it to train from step 0"

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...compiler import ir
 from ..model import Batch, Params, Problem
-from . import points
+from . import points, sharding
 from .step import Carry, step_function
 from .weighting import balanced
 
@@ -38,10 +38,13 @@ class Moves:
     max_rounds: int  # refinement rounds that fit in the reserved slots
 
 
-def initial_points(problem: Problem, key: jax.Array) -> tuple[Batch, Moves | None]:
+def initial_points(problem: Problem, key: jax.Array, multiple: int = 1
+                   ) -> tuple[Batch, Moves | None]:
     """The first points and, where points move on the device (``resample_every``,
-    ``refine``), their pools and layout, with the slots refinement will fill reserved."""
-    batch = problem.sample(key)
+    ``refine``), their pools and layout, with the slots refinement will fill reserved.
+    ``multiple``: every sampled set, and the reserved slots, rounded up to a multiple of it
+    (the devices the points are split over: `sharding`)."""
+    batch = problem.sample(key, multiple)
     options = problem.options
     if not options.resample_every and options.refine is None:
         return batch, None
@@ -51,7 +54,8 @@ def initial_points(problem: Problem, key: jax.Array) -> tuple[Batch, Moves | Non
         rounds = total // options.refine.every
         # every added point takes a slot from the start: at most MAX_ADDED_POINTS of them
         rounds = min(rounds, MAX_ADDED_POINTS // options.refine.points)
-    layout = points.layout(problem, batch, rounds * (options.refine.points if rounds else 0))
+    slots = sharding.round_up(rounds * (options.refine.points if rounds else 0), multiple)
+    layout = points.layout(problem, batch, slots)
     rng = np.random.default_rng(int(jax.random.randint(jax.random.fold_in(key, 1), (), 0,
                                                        2 ** 31 - 1)))
     pools = points.pools(problem, layout, rng)
@@ -69,16 +73,24 @@ def compiled_chunk(problem: Problem, phase: ir.Phase, length: int, moves: Moves 
     training the same problem again in this process (a resumed run, a callback's restart)
     neither traces nor compiles it again. The key holds all the compiled program depends on:
     the phase, the chunk's length, the optimizer's form, the points' layout and key (a constant
-    in the program), and the arguments' shapes and types."""
+    in the program), and the arguments' shapes, types and placements.
+
+    The program follows the arguments' shardings (`sharding`: points split over the devices,
+    the rest replicated); its carry comes out placed as it went in, so it feeds the next chunk,
+    and its outputs for the history replicated."""
     where = None
     if moves is not None:
         where = (moves.layout, moves.max_rounds,
                  np.asarray(jax.random.key_data(moves.key)).tobytes())
     types = jax.tree.map(jax.typeof, args)
-    key = (phase, length, form, where, jax.tree.structure(types), tuple(jax.tree.leaves(types)))
+    placed = sharding.shardings(args)
+    key = (phase, length, form, where, jax.tree.structure(types), tuple(jax.tree.leaves(types)),
+           tuple(jax.tree.leaves(placed)))
     if key not in problem._compiled_chunks:
         function = chunk_function(problem, phase, length, moves, form)
-        problem._compiled_chunks[key] = jax.jit(function).lower(*args).compile()
+        outputs = (placed[0], placed[1])  # the carry as it came; the rest as `end`: replicated
+        problem._compiled_chunks[key] = jax.jit(function, out_shardings=outputs).lower(
+            *args).compile()
     return problem._compiled_chunks[key]
 
 

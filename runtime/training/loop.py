@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +25,7 @@ from ...compiler.errors import FileError
 from ..model import Batch, Params, Problem
 from ..optim import registered
 from ..runs import checkpoints, events, folder as run_folder
+from . import sharding
 from .chunks import RECORD_EVERY, Moves, compiled_chunk, initial_points
 from .result import History, TrainResult, exact_reference, field_errors, finish
 from .step import Carry
@@ -97,11 +98,16 @@ def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
     init_key, sample_key = jax.random.split(jax.random.key(options.seed))
     for check in {registered(p).check for p in options.optimizer} - {None}:
         check(problem)
+    mesh = sharding.mesh(options.devices)
+    # a resumed run keeps the point counts it was sampled with, on any number of devices
+    multiple = (resume and folder is not None and checkpoints.points_multiple(folder)) or mesh.size
     fresh = problem.init(init_key)
-    batch, moves = initial_points(problem, sample_key)  # on resume, the shapes the checkpoint fills
+    batch, moves = initial_points(problem, sample_key, multiple)  # on resume, the shapes to fill
+    if moves is not None:
+        moves = replace(moves, pools=sharding.split(mesh, moves.pools))
     labels = [t.label for t in problem.ir.terms]
     run = _Training(problem, moves, folder, callback, fresh, batch,
-                    jnp.ones(len(labels), problem.dtype), History(labels))
+                    jnp.ones(len(labels), problem.dtype), History(labels), mesh, multiple)
     saved = run.begin(resume)
     bar = tqdm(total=sum(p.steps for p in options.optimizer), initial=run.step,
                disable=not progress, unit="step", dynamic_ncols=True, desc=problem.name)
@@ -117,7 +123,7 @@ def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
             bar.close()
             run.close()
     result = finish(problem, run.params, run.batch, run.history, run.status, run.step,
-                    run.train_s, run.compile_s, run.forms)
+                    run.train_s, run.compile_s, run.forms, sharding.description(mesh))
     if run.stopped is not None:
         result.metrics["stopped"] = run.stopped
     return result
@@ -134,6 +140,8 @@ class _Training:
     batch: Batch
     weights: jax.Array
     history: History
+    mesh: sharding.Mesh  # the devices the points are split over (`sharding`)
+    multiple: int        # every sampled set's count is a multiple of it
     step: int = 0
     train_s: float = 0.0
     compile_s: float = 0.0
@@ -183,7 +191,9 @@ class _Training:
         if limit is not None and self.train_s >= limit:
             self.stopped = "time_limit"
             return False
-        carry = Carry.start(self.params, state, self.step, self.batch, self.weights)
+        carry = sharding.place_carry(self.mesh, Carry.start(self.params, state, self.step,
+                                                            self.batch, self.weights))
+        self.params, self.batch, self.weights = carry.params, carry.batch, carry.weights
         end = first + phase.steps
         chunk, pools = self._compile(index, phase, carry, end)
         carry, finished = self._chunks(chunk, carry, pools, (index, first, end), interrupt, bar)
@@ -211,7 +221,7 @@ class _Training:
             self.forms[f"{index}:{phase.name}"] = form
         length = min(phase.steps, row.chunk_steps)
         chunk = compiled_chunk(self.problem, phase, length, self.moves, form,
-                                (carry, jnp.asarray(end, jnp.int32), pools))
+                               (carry, self._scalar(end), pools))
         self.compile_s += time.perf_counter() - started
         return chunk, pools
 
@@ -223,7 +233,7 @@ class _Training:
         finished = False
         while not finished and not interrupt.requested and self.stopped is None:
             started = time.perf_counter()
-            carry, outputs = chunk(carry, jnp.asarray(self._chunk_end(end), jnp.int32), pools)
+            carry, outputs = chunk(carry, self._scalar(self._chunk_end(end)), pools)
             _wait(carry.step)
             recorded = len(self.history.rows["step"])
             self.history.add(outputs)
@@ -244,6 +254,10 @@ class _Training:
             if self.callback is not None:
                 self.callback(self.step, self.params, self.train_s)
         return carry, finished
+
+    def _scalar(self, step: int) -> jax.Array:
+        """A step number as a chunk takes it: an int32 on every device."""
+        return sharding.replicated(self.mesh, jnp.asarray(step, jnp.int32))
 
     def _chunk_end(self, end: int) -> int:
         """Where the next chunk stops: the phase's ``end``, or sooner where the time limit
@@ -287,7 +301,8 @@ class _Training:
         try:
             checkpoints.save_checkpoint(self.folder, checkpoints.Checkpoint(
                 self.params, self.step, index, first, finished, self.batch, self.weights,
-                self.train_s, self.compile_s, self.history.rows, state), self.digest)
+                self.train_s, self.compile_s, self.history.rows, state, self.multiple),
+                self.digest)
         except FileError as error:
             kept = ("no checkpoint was written" if self.saved_step is None else
                     f"its checkpoint of step {self.saved_step} is intact: once it can be "

@@ -64,9 +64,11 @@ class History:
 
 
 def finish(problem: Problem, params: Params, batch: Batch, history: History, status: str,
-           step: int, train_s: float, compile_s: float, forms: dict | None = None) -> TrainResult:
+           step: int, train_s: float, compile_s: float, forms: dict | None = None,
+           devices: dict | None = None) -> TrainResult:
     """The result of a training that ended at ``step`` with ``status``: the final loss and terms
-    (added to the history), timings, the fields' errors and ``forms`` (metrics' ``solver``)."""
+    (added to the history), timings, the fields' errors, ``forms`` (metrics' ``solver``) and
+    ``devices`` (those the points were split over: ``count``, ``platform``, ``kind``)."""
     values = {k: float(v) for k, v in problem.term_values(params, batch).items()}
     loss = float(problem.loss(params, batch))
     if status == "ok" and not math.isfinite(loss):
@@ -83,6 +85,8 @@ def finish(problem: Problem, params: Params, batch: Batch, history: History, sta
         "params": {name: float(v) for name, v in params["params"].items()},
         "precision": problem.options.precision,
         "device": jax.devices()[0].platform,
+        "devices": devices or {"count": 1, "platform": jax.devices()[0].platform,
+                               "kind": jax.devices()[0].device_kind},
         # how each phase with a choice ("index:name", `optim.Optimizer.form`) solved for its
         # steps; for engd: kernel, parameter, matrix-free or generalized (`optim.engd_form`)
         "solver": dict(forms or {}),
