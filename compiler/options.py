@@ -96,13 +96,20 @@ def _keywords(call: s.Call, allowed: Iterable[str]) -> dict[str, s.Keyword]:
         extra = (call.args or call.ranges)[0]
         raise SpecError(f"'{call.func.id}' takes keyword arguments only "
                         f"({', '.join(a + '=...' for a in allowed)})", extra.span)
+    return named_keywords(call.keywords, allowed, lambda name: (
+        f"'{call.func.id}' has no setting '{name}'{did_you_mean(name, allowed)}; it takes "
+        f"{', '.join(allowed)}"))
+
+
+def named_keywords(keywords: Iterable[s.Keyword], allowed: tuple[str, ...],
+                   unknown: Callable[[str], str]) -> dict[str, s.Keyword]:
+    """{name: keyword} of ``keywords``; a name not ``allowed`` is refused with ``unknown(name)``,
+    a name given twice at its second place."""
     found: dict[str, s.Keyword] = {}
-    for keyword in call.keywords:
+    for keyword in keywords:
         name = keyword.name.id
         if name not in allowed:
-            raise SpecError(f"'{call.func.id}' has no setting '{name}'"
-                            f"{did_you_mean(name, allowed)}; it takes {', '.join(allowed)}",
-                            keyword.name.span)
+            raise SpecError(unknown(name), keyword.name.span)
         if name in found:
             raise SpecError(f"'{name}' is given twice", keyword.name.span)
         found[name] = keyword
@@ -111,22 +118,17 @@ def _keywords(call: s.Call, allowed: Iterable[str]) -> dict[str, s.Keyword]:
 
 def term_options(keywords: tuple[s.Keyword, ...]) -> tuple[float, int | None]:
     """A term's ``with weight=W, points=N`` -> (weight, points); points None where not given."""
-    weight, points, seen = 1.0, None, set()
-    for keyword in keywords:
-        name = keyword.name.id
-        if name in seen:
-            raise SpecError(f"'{name}' is given twice", keyword.name.span)
-        seen.add(name)
-        if name == "weight":
-            weight = literal(keyword.value)
-            if weight < 0:
-                raise SpecError("weight must not be negative", keyword.value.span)
-        elif name == "points":
-            points = integer(keyword.value, "points", maximum=MAX_POINTS)
-        else:
-            raise SpecError(f"unknown term option '{name}'"
-                            f"{did_you_mean(name, ('weight', 'points'))}; use weight=... or "
-                            f"points=...", keyword.name.span)
+    allowed = ("weight", "points")
+    found = named_keywords(keywords, allowed, lambda name: (
+        f"unknown term option '{name}'{did_you_mean(name, allowed)}; use weight=... or "
+        f"points=..."))
+    weight, points = 1.0, None
+    if "weight" in found:
+        weight = literal(found["weight"].value)
+        if weight < 0:
+            raise SpecError("weight must not be negative", found["weight"].value.span)
+    if "points" in found:
+        points = integer(found["points"].value, "points", maximum=MAX_POINTS)
     return weight, points
 
 

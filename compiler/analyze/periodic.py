@@ -10,7 +10,7 @@ from .. import ir
 from .. import syntax as s
 from ..errors import SpecError, did_you_mean
 from ..expressions import constant
-from ..options import integer
+from ..options import integer, named_keywords
 from .names import Context
 
 # Beyond this many harmonics per coordinate the network's input is mostly redundant features.
@@ -46,23 +46,19 @@ def periodic(context: Context, statement: s.Periodic) -> None:
 
 def _options(context: Context, statement: s.Periodic) -> tuple[float | None, int]:
     """``with period = L, harmonics = K`` -> (L or None, K)."""
-    period, harmonics, seen = None, 1, set()
-    for keyword in statement.options:
-        name = keyword.name.id
-        if name in seen:
-            raise SpecError(f"'{name}' is given twice", keyword.name.span)
-        seen.add(name)
-        if name == "period":
-            value = context.translator("in a period").scalar(keyword.value)
-            period = constant(value, keyword.value.span, "a number (the period)")
-            if period <= 0:
-                raise SpecError("a period must be positive", keyword.value.span)
-        elif name == "harmonics":
-            harmonics = integer(keyword.value, "harmonics", maximum=MAX_HARMONICS)
-        else:
-            raise SpecError(f"unknown option '{name}' of periodic"
-                            f"{did_you_mean(name, ('period', 'harmonics'))}; use period=... "
-                            f"or harmonics=...", keyword.name.span)
+    allowed = ("period", "harmonics")
+    found = named_keywords(statement.options, allowed, lambda name: (
+        f"unknown option '{name}' of periodic{did_you_mean(name, allowed)}; use period=... "
+        f"or harmonics=..."))
+    period, harmonics = None, 1
+    if "period" in found:
+        node = found["period"].value
+        period = constant(context.translator("in a period").scalar(node), node.span,
+                          "a number (the period)")
+        if period <= 0:
+            raise SpecError("a period must be positive", node.span)
+    if "harmonics" in found:
+        harmonics = integer(found["harmonics"].value, "harmonics", maximum=MAX_HARMONICS)
     return period, harmonics
 
 
