@@ -1,7 +1,7 @@
 """Training runs on host devices, for tests/test_sharding.py: run as a script in a process of
 its own, where XLA_FLAGS (set by the test before JAX starts) gives the CPU several devices.
 
-    python sharded_runs.py OUT.json compare interrupt:DIR:STEP resume:DIR-copy
+    python sharded_runs.py OUT.json compare:adam,engd interrupt:DIR:STEP resume:DIR-copy
 
 writes what each task saw (histories, metrics, the chunks' collectives) to OUT.json (`main`).
 """
@@ -31,6 +31,8 @@ OPTIMIZERS = {
 MOVING = dict(optimizer="adam(steps=40, lr=0.01)", resample_every=10,
               refine="rar(every=20, points=8)", weighting="gradnorm(every=10)")
 RESUMED = dict(SMALL, optimizer="adam(steps=20, lr=0.01) then engd(steps=10)")
+RUNS = {**{name: dict(SMALL, optimizer=phase) for name, phase in OPTIMIZERS.items()},
+        "moving": dict(SMALL, **MOVING)}
 
 
 def compared(options: dict) -> dict:
@@ -79,16 +81,14 @@ def resumed(directory: str) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    """``OUT.json TASK...``: each task's result in OUT.json by task; tasks: ``compare`` (every
-    optimizer on 1 device and on all), ``interrupt:DIR:STEP``, ``resume:DIR``."""
+    """``OUT.json TASK...``: each task's result in OUT.json by task; tasks:
+    ``compare:NAME,...`` (the `RUNS` named, on 1 device and on all), ``interrupt:DIR:STEP``,
+    ``resume:DIR``."""
     out = {"devices": len(jax.devices())}
     for task in argv[1:]:
         name, *args = task.split(":")
         if name == "compare":
-            runs = {optimizer: compared(dict(SMALL, optimizer=phase))
-                    for optimizer, phase in OPTIMIZERS.items()}
-            runs["moving"] = compared(dict(SMALL, **MOVING))
-            out[task] = runs
+            out[task] = {run: compared(RUNS[run]) for run in args[0].split(",")}
         elif name == "interrupt":
             interrupted(args[0], int(args[1]))
         elif name == "resume":
