@@ -90,11 +90,16 @@ UNDESCRIBED = "see docs/language.md"
 def _default(name: str) -> str:
     if name == "optimizer":
         (engd,) = ir.default_optimizer(False)
-        nystrom = ir.Phase("nystrom", engd.steps, (("rank", float(defaults.NYSTROM_RANK)),
-                                                  *engd.settings))
-        return (f"{set_syntax((engd,))} where every term is a mean square ({set_syntax((nystrom,))}"
+        whole = ir.Phase("nystrom", engd.steps, (("rank", float(defaults.NYSTROM_RANK)),
+                                                ("search", 1.0)))
+        rows = ir.Phase("nystrom", engd.steps, (("rank", float(defaults.NYSTROM_RANK)),
+                                               ("rows", float(defaults.SAMPLED_ROWS)),
+                                               ("cg", float(defaults.SAMPLED_CG)),
+                                               ("search", 1.0)))
+        return (f"{set_syntax((engd,))} where every term is a mean square ({set_syntax((whole,))}"
                 f" where {defaults.MIN_STEPS} engd steps would take longer than "
-                f"{defaults.duration(defaults.TIME_LIMIT_S)}); "
+                f"{defaults.duration(defaults.TIME_LIMIT_S)}, {set_syntax((rows,))} where "
+                f"{defaults.MIN_SKETCHED} of those would); "
                 f"else {set_syntax(ir.default_optimizer(True))}")
     if name == "time_limit":
         return (f"none; {defaults.TIME_LIMIT_S:g} where the program sets no optimizer and every "

@@ -3,6 +3,7 @@ params, terms with the derivatives each needs, exact solutions, and notes on its
 from __future__ import annotations
 
 from .compiler import defaults, ir
+from .compiler import options as table
 from .compiler.pipeline import Compiled
 
 
@@ -38,9 +39,9 @@ def training(problem: ir.Problem) -> list[str]:
     step and in all (`compiler.defaults`, 2 CPU cores), and what was chosen for it, with why."""
     options = problem.options
     cost = defaults.estimate(problem)
-    phases = " then ".join(f"{p.name}(steps={p.steps})" for p in options.optimizer)
-    total = sum(cost.seconds(p.name) * p.steps for p in options.optimizer)
-    first = options.optimizer[0].name
+    phases = " then ".join(_phase(p) for p in options.optimizer)
+    total = sum(cost.seconds(p) * p.steps for p in options.optimizer)
+    first = options.optimizer[0]
     limit = ""
     if options.time_limit is not None:
         limit = f", at most {defaults.duration(options.time_limit)}"
@@ -49,6 +50,14 @@ def training(problem: ir.Problem) -> list[str]:
              f"step, {defaults.duration(total)} in all (estimated for 2 CPU cores)"]
     lines += [f"    {name} chosen: {why}" for name, why in options.chosen]
     return lines
+
+
+def _phase(phase: ir.Phase) -> str:
+    """``name(steps=N, ...)`` with the settings that differ from the language's defaults."""
+    language = table.OPTIMIZERS.get(phase.name, {})
+    settings = "".join(f", {key}={value:g}" for key, value in phase.settings
+                       if language.get(key) != value)
+    return f"{phase.name}(steps={phase.steps}{settings})"
 
 
 def _sobol_notes(problem: ir.Problem, term: ir.Term) -> list[str]:

@@ -1,10 +1,13 @@
 """Seconds per step of the Nyström natural gradient against ENGD, on the 2-D Poisson example.
 
-    python bench/natural_gradient.py [--rank 64] [--cg 0] [--budget 60] [--engd-limit 1e12]
-                                     [--rows 1x64:1000+250,...] [--form matrix-free]
+    python bench/natural_gradient.py [--rank 64] [--cg 0] [--sampled 512] [--budget 60]
+                                     [--engd-limit 1e12] [--rows 1x64:1000+250,...]
+                                     [--form matrix-free]
 
 Each row is `examples/poisson.pde` (float64) with a tanh network and interior + boundary
-points. A step is what the training step runs: the loss, then the optimizer's update with the
+points. Columns: nystrom as set (its grid line search of 16 losses), with the backtracking
+search (``search=1``), and with its sketch from ``--sampled`` rows drawn at random
+(``rows=N``). A step is what the training step runs: the loss, then the optimizer's update with the
 keywords its registry row takes (line search included), jitted with the points as an argument.
 The first step (compilation) is not counted; then steps are timed until ``--budget`` seconds
 have passed, at least one. ENGD is not run where its dense solve, min(M, P)²·max(M, P)
@@ -49,7 +52,7 @@ def step_seconds(problem, phase: ir.Phase, budget: float, form: str | None = Non
     params = problem.init(jax.random.key(0))
     batch = problem.sample(jax.random.key(1))
     if form is None and row.form is not None:
-        form = row.form(problem, params, batch)
+        form = row.form(problem, params, batch, phase)
 
     def one(params, state, batch):
         loss = lambda p: problem.loss(p, batch)
@@ -75,17 +78,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rank", type=int, default=int(options.OPTIMIZERS["nystrom"]["rank"]))
     parser.add_argument("--cg", type=int, default=int(options.OPTIMIZERS["nystrom"]["cg"]))
+    parser.add_argument("--sampled", type=int, default=512,
+                        help="rows of the sampled sketch (nystrom(rows=N))")
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--engd-limit", type=float, default=1e12)
     parser.add_argument("--rows", default=ROWS)
     parser.add_argument("--form", choices=FORMS, help="nystrom's form (default: its choice)")
     args = parser.parse_args()
-    sketched = phase("nystrom", rank=args.rank, cg=args.cg)
-    print(f"nystrom(rank={args.rank}, cg={args.cg}, form {args.form or 'its choice'}) against "
-          f"engd; seconds per step, float64, "
-          f"{jax.device_count()} {jax.devices()[0].platform} device(s)\n")
-    print("| network | points | M | P | nystrom s/step | engd s/step | engd / nystrom |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    variants = {
+        "nystrom": (phase("nystrom", rank=args.rank, cg=args.cg), args.form),
+        "search=1": (phase("nystrom", rank=args.rank, cg=args.cg, search=1), args.form),
+        f"rows={args.sampled}, search=1": (
+            phase("nystrom", rank=args.rank, cg=args.cg, rows=args.sampled, search=1), None)}
+    print(f"nystrom(rank={args.rank}, cg={args.cg}, form {args.form or 'its choice'}), with "
+          f"the backtracking search and with a sampled sketch, against engd; seconds per step, "
+          f"float64, {jax.device_count()} {jax.devices()[0].platform} device(s)\n")
+    print(f"| network | points | M | P | {' | '.join(variants)} | engd | engd / fastest |")
+    print(f"| --- | --- | --- | --- | {' | '.join('---' for _ in variants)} | --- | --- |")
     for spec in args.rows.split(","):
         network, points = spec.split(":")
         inside, edge = (int(n) for n in points.split("+"))
@@ -95,15 +104,16 @@ def main() -> None:
                                            "activation=tanh)")
         size = int(ravel_pytree(problem.init(jax.random.key(0)))[0].shape[0])
         residuals = inside + edge
-        _, ours, _ = step_seconds(problem, sketched, args.budget, args.form)
+        ours = [step_seconds(problem, sketched, args.budget, form)[1]
+                for sketched, form in variants.values()]
         dense = min(residuals, size) ** 2 * max(residuals, size)
         if dense > args.engd_limit:
             theirs, ratio = f"not run ({dense:.1e} multiply-adds)", "—"
         else:
             _, seconds, _ = step_seconds(problem, phase("engd"), args.budget)
-            theirs, ratio = f"{seconds:.3g}", f"{seconds / ours:.3g}"
-        print(f"| {network} | {inside:,} + {edge:,} | {residuals:,} | {size:,} | {ours:.3g} | "
-              f"{theirs} | {ratio} |", flush=True)
+            theirs, ratio = f"{seconds:.3g}", f"{seconds / min(ours):.3g}"
+        print(f"| {network} | {inside:,} + {edge:,} | {residuals:,} | {size:,} | "
+              f"{' | '.join(f'{s:.3g}' for s in ours)} | {theirs} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

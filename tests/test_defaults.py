@@ -47,10 +47,27 @@ def test_a_network_engd_cannot_afford_gets_the_sketched_step():
     problem = analysed(text)
     (phase,) = problem.options.optimizer
     assert phase.name == "nystrom" and phase.get("rank", 0) == defaults.NYSTROM_RANK
+    assert phase.get("search", 16) == 1 and phase.get("rows", 0) == 0
     assert phase.steps == 5000
     assert "nystrom" in dict(problem.options.chosen)["optimizer"]
     cost = defaults.estimate(problem)
-    assert cost.seconds("nystrom") < cost.seconds("engd") / 2
+    assert cost.seconds(phase) < cost.seconds("engd") / 2
+    assert cost.seconds(phase) * defaults.MIN_SKETCHED < defaults.TIME_LIMIT_S
+
+
+def test_a_network_whose_whole_sketch_is_too_dear_gets_sampled_rows():
+    # PINNacle's network and points: a sketch of the whole Jacobian takes about half a minute
+    text = (POISSON + "set model = mlp(hidden=[100, 100, 100, 100, 100])\n"
+            "set points = 8192\nset boundary_points = 2048\n")
+    problem = analysed(text)
+    (phase,) = problem.options.optimizer
+    assert phase.name == "nystrom" and phase.get("rows", 0) == defaults.SAMPLED_ROWS
+    assert phase.get("search", 16) == 1 and phase.get("cg", 0) == defaults.SAMPLED_CG
+    assert "512 residuals drawn each step" in dict(problem.options.chosen)["optimizer"]
+    cost = defaults.estimate(problem)
+    whole = ir.Phase("nystrom", 1, (("rank", 64.0), ("search", 1.0)))
+    assert cost.seconds(whole) * defaults.MIN_SKETCHED > defaults.TIME_LIMIT_S
+    assert cost.seconds(phase) < cost.seconds(whole) / 2
 
 
 def test_what_a_program_sets_is_kept():

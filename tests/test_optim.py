@@ -40,7 +40,8 @@ def least_squares():
     residual_fn = lambda q: A @ q["w"] - y
     value_fn = lambda q: jnp.sum(residual_fn(q) ** 2)
     offered = dict(value_fn=value_fn, residual_fn=residual_fn,
-                   jacobian_fn=lambda q: A, rows_fn=None, form=None)
+                   jacobian_fn=lambda q: A, rows_fn=None, form=None,
+                   sampled_jacobian_fn=lambda q, key, rows: A)
     return {"w": jnp.zeros(6)}, value_fn, offered
 
 

@@ -164,7 +164,9 @@ class Problem:
             entry = batch[term.label]
             weight = term.weight * (1.0 if weights is None else weights[term.label])
             if entry.mask is not None:
-                scales[term.label] = jnp.sqrt(weight * entry.mask / jnp.sum(entry.mask))
+                # a sample of rows may hold none that count
+                counted = jnp.maximum(jnp.sum(entry.mask), 1)
+                scales[term.label] = jnp.sqrt(weight * entry.mask / counted)
             else:
                 n = entry.points.shape[0]
                 scales[term.label] = jnp.full((n,), jnp.sqrt(weight / n), self.dtype)
@@ -180,6 +182,28 @@ class Problem:
         rows = self._residual_rows(batch, theta, unravel, self._row_scales(batch, weights),
                                    labels)
         return jnp.concatenate([rows[term.label] for term in self.ir.terms])
+
+    def sampled_residual_jacobian(self, params: Params, batch: Batch, key: jax.Array,
+                                  rows: int, weights=None) -> jax.Array:
+        """The Jacobian of `residual_vector` on about ``rows`` of its rows drawn at random
+        (`sampled_rows`), each scaled as in a batch of the points drawn: its JᵀJ is an
+        unbiased estimate of the whole Jacobian's, at ``rows``/M of its cost."""
+        return self.residual_jacobian(params, self.sampled_rows(batch, key, rows), weights)
+
+    def sampled_rows(self, batch: Batch, key: jax.Array, rows: int) -> Batch:
+        """``batch`` with each set of shared points cut to its share of ``rows`` points (at
+        least one), drawn without replacement; the integrals' points are kept whole."""
+        sets = self.ir.point_sets()
+        sizes = [int(batch[labels[0]].points.shape[0]) for labels in sets]
+        total = sum(sizes)
+        sampled = {}
+        for labels, size, k in zip(sets, sizes, jax.random.split(key, len(sets))):
+            keep = min(size, max(1, round(rows * size / total)))
+            chosen = jax.random.choice(k, size, (keep,), replace=False)
+            entry = batch[labels[0]]
+            cut = entry.with_rows(jax.tree.map(lambda v: v[chosen], entry.rows()))
+            sampled.update({label: cut for label in labels})
+        return sampled
 
     def _residual_rows(self, batch: Batch, theta: jax.Array, unravel: Callable,
                        scales: dict[str, jax.Array], wanted: set[str]) -> dict[str, jax.Array]:

@@ -12,7 +12,7 @@ several devices, always in the parameter form (`choose_form`). ``λ = damping ·
 `engd` is three units: `scale_by_gauss_newton` (the direction, for a given damping),
 `scale_by_grid_linesearch` (the best of the step lengths ``2⁰, 2⁻¹, …`` on the loss itself, all
 evaluated at once; a step that does not lower the loss is not taken, so the loss never
-increases) and `adapt_damping` around them (the damping for the next step, from the step
+increases; or, one loss at a time, `scale_by_backtracking_linesearch`) and `adapt_damping` around them (the damping for the next step, from the step
 length taken).
 """
 from __future__ import annotations
@@ -209,6 +209,50 @@ def scale_by_grid_linesearch(grid: int = GRID) -> optax.GradientTransformationEx
     return optax.GradientTransformationExtraArgs(init, update)
 
 
+def scale_by_backtracking_linesearch(trials: int = GRID) -> optax.GradientTransformationExtraArgs:
+    """The first step along ``updates`` that lowers the loss, of the lengths ``a, a/2, a/4, …``
+    (at most ``trials`` of them), one loss at a time: ``a`` is twice the last length taken (at
+    most 1), or 1 after a rejected step. A Gauss–Newton step is mostly taken whole, so this
+    costs one or two losses where the grid (`scale_by_grid_linesearch`) costs ``grid``.
+
+    Args and returns: those of `scale_by_grid_linesearch`.
+    """
+    def init(params) -> LineSearchState:
+        dtype = ravel_pytree(params)[0].dtype
+        return LineSearchState(jnp.asarray(True), jnp.asarray(0.0, dtype))
+
+    def update(updates, state, params, *, value_fn: Callable,
+               value: jax.Array | None = None, **extra):
+        del extra
+        theta, unravel = ravel_pytree(params)
+        direction = ravel_pytree(updates)[0]
+        current = value_fn(params) if value is None else value
+        start = jnp.where(state.step_size > 0, jnp.minimum(2 * state.step_size, 1.0), 1.0)
+
+        def lower(carry):
+            tried, size, _ = carry
+            loss = value_fn(unravel(theta + size * direction))
+            accepted = jnp.isfinite(loss) & (loss < current)
+            return tried + 1, jnp.where(accepted, size, size / 2), accepted
+
+        _, size, accepted = jax.lax.while_loop(
+            lambda carry: (carry[0] < trials) & ~carry[2], lower,
+            (jnp.asarray(0), start.astype(theta.dtype), jnp.asarray(False)))
+        size = jnp.where(accepted, size, 0.0)
+        return unravel(size * direction), LineSearchState(accepted, size)
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def line_search(search: int = GRID) -> optax.GradientTransformationExtraArgs:
+    """The step-length search of ``search`` losses evaluated at once: the grid of
+    `scale_by_grid_linesearch` for 2 or more, backtracking (`scale_by_backtracking_linesearch`)
+    for 1."""
+    if search <= 1:
+        return scale_by_backtracking_linesearch()
+    return scale_by_grid_linesearch(min(int(search), GRID))
+
+
 def adapt_damping(inner: Callable[[jax.Array], optax.GradientTransformationExtraArgs],
                   damping: float, adaptive: bool = True) -> optax.GradientTransformationExtraArgs:
     """``inner(damping)`` with the damping carried in the state (optax's `inject_hyperparams`,
@@ -238,14 +282,15 @@ def adapt_damping(inner: Callable[[jax.Array], optax.GradientTransformationExtra
     return optax.GradientTransformationExtraArgs(init, update)
 
 
-def engd(damping: float = 1e-10, adaptive: bool = True) -> optax.GradientTransformationExtraArgs:
-    """ENGD: `scale_by_gauss_newton` then `scale_by_grid_linesearch`, under `adapt_damping`.
+def engd(damping: float = 1e-10, adaptive: bool = True, search: int = GRID
+         ) -> optax.GradientTransformationExtraArgs:
+    """ENGD: `scale_by_gauss_newton` then the `line_search` of ``search`` losses at once, under
+    `adapt_damping`.
 
     ``update(updates, state, params, *, value_fn, value=None, form=None, residual_fn=None,
     jacobian_fn=None, rows_fn=None)``: the keywords of its units; ``updates`` is ignored.
     Returns the parameter update (zero when no step length lowers the loss) and the state,
     whose leaves are: accepted, step_size, damping.
     """
-    return adapt_damping(lambda d: optax.chain(scale_by_gauss_newton(d),
-                                               scale_by_grid_linesearch()),
+    return adapt_damping(lambda d: optax.chain(scale_by_gauss_newton(d), line_search(search)),
                          damping, adaptive)

@@ -23,6 +23,13 @@ residuals (form 'matrix-free': O((M + P)k) memory, each product about a residual
 Per step: 2k + 1 + 2·cg products, O(MPk) in the 'jacobian' form, and O((M + P)k²) of dense
 algebra. ``λ = damping · trace(BᵀB) / P`` (ENGD's parameter-form scale, with the sketched
 trace). The line search and adaptive damping are `engd`'s.
+
+With ``rows`` (form 'sampled') the sketch is of the Gram matrix of that many residual rows drawn
+afresh each step, scaled so that it estimates JᵀJ without bias, and the step preconditions the
+whole loss's gradient with it (subsampled natural gradient); ``cg`` iterations then take the
+whole JᵀJ, by a JVP and a VJP each, towards engd's step. A step costs a gradient, the Jacobian
+of ``rows`` rows, O(rows·P·k) of algebra and two passes per iteration, whatever M; with the
+backtracking line search (``search=1``) it takes one or two losses more.
 """
 from __future__ import annotations
 
@@ -34,7 +41,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from ...compiler.errors import SpecError
-from .engd import adapt_damping, devices_of, memory_budget, scale_by_grid_linesearch
+from .engd import GRID, adapt_damping, devices_of, line_search, memory_budget
 
 # Sketch products are evaluated this many at a time (matrix-free form): memory O(BLOCK·M) in
 # the network's intermediates, whatever the rank.
@@ -42,7 +49,7 @@ BLOCK = 32
 
 # How the products with J are had: from the Jacobian, formed per point (`jacobian_fn`, O(MP)
 # time and memory, the products matrix multiplies), or from JVPs and VJPs of the residuals.
-FORMS = ("jacobian", "matrix-free")
+FORMS = ("jacobian", "matrix-free", "sampled")
 
 
 class SketchState(NamedTuple):
@@ -104,31 +111,41 @@ def preconditioner(right: jax.Array, eigenvalues: jax.Array, shift: jax.Array) -
 
 
 def nystrom_direction(products: Products, size: int, damping: jax.Array, rank: int, cg: int,
-                      key: jax.Array) -> jax.Array:
-    """d ≈ (JᵀJ + λI)⁻¹ Jᵀr (P,), P = ``size``, from a rank-``rank`` sketch of J's
-    ``products`` and ``cg`` preconditioned conjugate-gradient iterations; λ = damping · trace
-    of the sketched JᵀJ / P."""
+                      key: jax.Array, exact: Products | None = None) -> jax.Array:
+    """d ≈ (JᵀJ + λI)⁻¹ Jᵀr (P,), P = ``size``, from a rank-``rank`` sketch of ``products``
+    and ``cg`` preconditioned conjugate-gradient iterations on ``exact`` (J and r, where
+    ``products`` are those of rows of J only; else ``products``); λ = damping · trace of the
+    sketched JᵀJ / P."""
+    exact = products if exact is None else exact
     right, eigenvalues = sketch(products, size, rank, key)
     shift = damping * jnp.sum(eigenvalues) / size
     apply = preconditioner(right, eigenvalues, shift)
     one = lambda f, v: f(v[None])[0]
-    gradient = one(products.vjps, products.residual)
+    gradient = one(exact.vjps, exact.residual)
     direction = apply(gradient)
     if cg > 0:
-        operator = lambda v: one(products.vjps, one(products.jvps, v)) + shift * v
+        operator = lambda v: one(exact.vjps, one(exact.jvps, v)) + shift * v
         direction, _ = jax.scipy.sparse.linalg.cg(operator, gradient, x0=direction, M=apply,
                                                   maxiter=cg, tol=0.0)
     return direction
 
 
 def scale_by_nystrom_gauss_newton(damping: float | jax.Array, rank: int, cg: int = 0,
-                                  seed: int = 0) -> optax.GradientTransformationExtraArgs:
+                                  seed: int = 0, rows: int = 0
+                                  ) -> optax.GradientTransformationExtraArgs:
     """The descent direction ``-d`` of `nystrom_direction`, a fresh sketch each step.
+
+    With ``rows`` > 0 the sketch is of JᵀJ estimated from that many residual rows drawn at
+    random each step (a row-sampling sketch: their Jacobian costs ``rows``/M of the whole), and
+    the gradient and conjugate gradients take the whole J by JVPs and VJPs; else of the whole
+    J.
 
     Args (of ``update(updates, state, params, **extra)``; ``updates`` is ignored):
       form: one of `FORMS` (`choose_form`); None: 'jacobian' where ``jacobian_fn`` is given.
       residual_fn: ``params -> r`` (M,), the weighted residual vector, loss ``|r|²``.
       jacobian_fn: ``params -> J`` (M, P) in `ravel_pytree` order (form 'jacobian').
+      sampled_jacobian_fn: ``(params, key, rows) -> J_S`` (≈rows, P), rows of J drawn at
+        random and scaled so that J_SᵀJ_S estimates JᵀJ (with ``rows``).
     Returns:
       ``-d`` in the structure of ``params``, and a `SketchState`.
     """
@@ -137,32 +154,39 @@ def scale_by_nystrom_gauss_newton(damping: float | jax.Array, rank: int, cg: int
         return SketchState(jnp.asarray(0, jnp.int32))
 
     def update(updates, state, params, *, residual_fn: Callable,
-               jacobian_fn: Callable | None = None, form: str | None = None, **extra):
+               jacobian_fn: Callable | None = None, form: str | None = None,
+               sampled_jacobian_fn: Callable | None = None, **extra):
         del updates, extra
         theta, unravel = ravel_pytree(params)
-        if form == "matrix-free" or jacobian_fn is None:
+        key = jax.random.fold_in(jax.random.key(seed), state.count)
+        exact = None
+        if rows > 0:
+            sampled = sampled_jacobian_fn(params, jax.random.fold_in(key, 1), rows)
+            products = dense_products(sampled, jnp.zeros(sampled.shape[0], sampled.dtype))
+            exact = matrix_free_products(lambda t: residual_fn(unravel(t)), theta)
+        elif form == "matrix-free" or jacobian_fn is None:
             products = matrix_free_products(lambda t: residual_fn(unravel(t)), theta)
         else:
             products = dense_products(jacobian_fn(params), residual_fn(params))
-        key = jax.random.fold_in(jax.random.key(seed), state.count)
-        direction = nystrom_direction(products, theta.shape[0], damping, rank, cg, key)
+        direction = nystrom_direction(products, theta.shape[0], damping, rank, cg, key, exact)
         return unravel(-direction), SketchState(state.count + 1)
 
     return optax.GradientTransformationExtraArgs(init, update)
 
 
-def nystrom(rank: int = 64, damping: float = 1e-6, cg: int = 0, adaptive: bool = True
-            ) -> optax.GradientTransformationExtraArgs:
-    """Nyström natural gradient: `scale_by_nystrom_gauss_newton` then engd's
-    `scale_by_grid_linesearch`, under engd's `adapt_damping`.
+def nystrom(rank: int = 64, damping: float = 1e-6, cg: int = 0, adaptive: bool = True,
+            rows: int = 0, search: int = GRID) -> optax.GradientTransformationExtraArgs:
+    """Nyström natural gradient: `scale_by_nystrom_gauss_newton` then engd's `line_search` of
+    ``search`` losses at once, under engd's `adapt_damping`.
 
     ``update(updates, state, params, *, residual_fn, value_fn, value=None, jacobian_fn=None,
-    form=None)``; ``updates`` is ignored. Returns the parameter update (zero when no step
-    length lowers the loss) and the state, whose leaves are: count, accepted, step_size,
-    damping.
+    form=None, sampled_jacobian_fn=None)``; ``updates`` is ignored. Returns the
+    parameter update (zero when no step length lowers the loss) and the state, whose leaves
+    are: count, accepted, step_size, damping.
     """
-    return adapt_damping(lambda d: optax.chain(scale_by_nystrom_gauss_newton(d, rank, cg),
-                                               scale_by_grid_linesearch()),
+    return adapt_damping(lambda d: optax.chain(scale_by_nystrom_gauss_newton(d, rank, cg,
+                                                                             rows=rows),
+                                               line_search(search)),
                          damping, adaptive)
 
 
@@ -176,9 +200,12 @@ def check(problem) -> None:
                             "lbfgs", term.span, source=problem.text, filename=problem.filename)
 
 
-def sketch_form(problem, params, batch) -> str:
-    """`choose_form` of the problem's number of residuals and of parameters; with the points
+def sketch_form(problem, params, batch, phase=None) -> str:
+    """'sampled' where ``phase`` sketches from rows drawn at random (``rows``), else
+    `choose_form` of the problem's number of residuals and of parameters; with the points
     split over several devices, of one device's share of the residuals (its rows of J)."""
+    if phase is not None and phase.get("rows", 0) > 0:
+        return "sampled"
     rows = -(-jax.eval_shape(problem.residual_vector, params, batch).shape[0]
              // devices_of(batch))
     size = ravel_pytree(params)[0].shape[0]

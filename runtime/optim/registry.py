@@ -26,9 +26,10 @@ from .ssbroyden import ssbroyden
 
 # What the step offers an update (`runtime.training.loop`): the loss's ``value`` and ``grad``
 # at the parameters, the loss function ``value_fn``; for Gauss–Newton, the weighted residual
-# vector ``residual_fn``, its Jacobian ``jacobian_fn``, the generalized rows ``rows_fn`` and the
-# row's ``form`` of the solve.
-KEYWORDS = ("value", "grad", "value_fn", "residual_fn", "jacobian_fn", "rows_fn", "form")
+# vector ``residual_fn``, its Jacobian ``jacobian_fn`` (and on rows drawn at random,
+# ``sampled_jacobian_fn``), the generalized rows ``rows_fn`` and the row's ``form`` of the solve.
+KEYWORDS = ("value", "grad", "value_fn", "residual_fn", "jacobian_fn", "rows_fn", "form",
+            "sampled_jacobian_fn")
 
 
 def fresh_value_and_grad(loss: Callable, params: Params, state, needs_grad: bool):
@@ -58,8 +59,8 @@ class Optimizer:
       negligible, short enough for progress.
     keywords: the `KEYWORDS` its ``update`` takes.
     value_and_grad: ``(loss, params, state, needs_grad) -> (value, grad or None)`` before a step.
-    form: ``(problem, params, batch) -> str``, how it solves for its step on a problem (kept in
-      metrics.json's ``solver``); None where there is no choice.
+    form: ``(problem, params, batch, phase) -> str``, how it solves for its step on a problem
+      (kept in metrics.json's ``solver``); None where there is no choice.
     check: ``problem -> None``, raising `SpecError` where it cannot train the problem.
     """
     build: Callable[[ir.Phase], optax.GradientTransformationExtraArgs]
@@ -73,7 +74,8 @@ class Optimizer:
         assert set(self.keywords) <= set(KEYWORDS), self.keywords
 
 
-def engd_form(problem: Problem, params: Params, batch: Batch) -> str:
+def engd_form(problem: Problem, params: Params, batch: Batch, phase: ir.Phase | None = None
+              ) -> str:
     """How `engd` solves for its step on this problem: 'generalized' where there are minimize
     terms (the generalized Gauss–Newton matrix, parameter form), else `engd.choose_form` of the
     number of residuals and of parameters, and of the devices the points are split over."""
@@ -100,7 +102,8 @@ OPTIMIZERS: Mapping[str, Optimizer] = {
         value_and_grad=value_and_grad_from_state),
     "engd": Optimizer(
         build=lambda phase: engd(damping=phase.get("damping", 1e-6),
-                                 adaptive=bool(phase.get("adaptive", 1))),
+                                 adaptive=bool(phase.get("adaptive", 1)),
+                                 search=int(phase.get("search", 16))),
         chunk_steps=5,
         keywords=("value", "value_fn", "residual_fn", "jacobian_fn", "rows_fn", "form"),
         value_and_grad=value_only, form=engd_form,
@@ -109,8 +112,11 @@ OPTIMIZERS: Mapping[str, Optimizer] = {
         build=lambda phase: nystrom.nystrom(rank=max(1, int(phase.get("rank", 64))),
                                             damping=phase.get("damping", 1e-6),
                                             cg=int(phase.get("cg", 0)),
-                                            adaptive=bool(phase.get("adaptive", 1))),
-        chunk_steps=5, keywords=("value", "value_fn", "residual_fn", "jacobian_fn", "form"),
+                                            adaptive=bool(phase.get("adaptive", 1)),
+                                            rows=int(phase.get("rows", 0)),
+                                            search=int(phase.get("search", 16))),
+        chunk_steps=5, keywords=("value", "value_fn", "residual_fn", "jacobian_fn", "form",
+                                 "sampled_jacobian_fn"),
         value_and_grad=value_only, form=nystrom.sketch_form, check=nystrom.check),
 }
 

@@ -217,7 +217,7 @@ class _Training:
         row = registered(phase)
         form = None
         if row.form is not None:
-            form = row.form(self.problem, self.params, self.batch)
+            form = row.form(self.problem, self.params, self.batch, phase)
             self.forms[f"{index}:{phase.name}"] = form
         length = min(phase.steps, row.chunk_steps)
         chunk = compiled_chunk(self.problem, phase, length, self.moves, form,

@@ -76,6 +76,8 @@ def keywords(problem: Problem, batch: Batch, weights: dict | None, loss: Callabl
         value=value, grad=grad, value_fn=loss, form=form,
         residual_fn=lambda p: problem.residual_vector(p, batch, weights),
         jacobian_fn=lambda p: problem.residual_jacobian(p, batch, weights),
+        sampled_jacobian_fn=lambda p, key, rows: problem.sampled_residual_jacobian(
+            p, batch, key, rows, weights),
         rows_fn=lambda p: problem.gauss_newton_rows(p, batch, weights))
 
 
