@@ -1,6 +1,7 @@
 """Derivatives as SymPy takes them, bounded: a partial refused where it grows past
-MAX_EXPRESSION_NODES or MAX_DERIVATIVE_ORDER, and `Directional`, a field's derivative along a
-vector kept whole for the derivative plan."""
+MAX_EXPRESSION_NODES or MAX_DERIVATIVE_ORDER; `Directional`, a field's derivative along a
+vector kept whole for the derivative plan; and `ValueAt`, a field or a partial of it taken at
+another point than the term's."""
 from __future__ import annotations
 
 import sympy
@@ -42,6 +43,51 @@ class Directional(sympy.Function):
 
     def _eval_is_real(self):
         return True
+
+
+class ValueAt(sympy.Function):
+    """``ValueAt(u(x, t), (0, t))``, ``ValueAt(Derivative(u(x, t), x), (1, t))``: a field, or
+    a partial of it, at the point whose coordinates (in the field's order) are the second
+    argument, expressions of the term's coordinates. Its derivative along a coordinate of the
+    term follows the chain rule through the point: ``Dt`` of ``u(0, t)`` is ``u_t(0, t)``;
+    ``Dx`` of it is 0. The field's own coordinates inside are bound, so its free symbols are
+    those of the point alone."""
+    nargs = 2
+
+    @classmethod
+    def eval(cls, inner, point):
+        field = inner.expr if isinstance(inner, sympy.Derivative) else inner
+        if isinstance(field, AppliedUndef) and tuple(point) == field.args:  # u(x, t) is u
+            return inner
+        return None
+
+    @property
+    def inner(self) -> sympy.Expr:
+        return self.args[0]
+
+    @property
+    def point(self) -> tuple[sympy.Expr, ...]:
+        return tuple(self.args[1])
+
+    @property
+    def field(self) -> sympy.Expr:
+        return self.inner if isinstance(self.inner, AppliedUndef) else self.inner.expr
+
+    @property
+    def free_symbols(self) -> set:
+        return set().union(*(p.free_symbols for p in self.point))
+
+    def _eval_derivative(self, symbol):
+        return sympy.Add(*(sympy.diff(p, symbol) * ValueAt(sympy.diff(self.inner, x), self.args[1])
+                           for x, p in zip(self.field.args, self.point) if p.has(symbol)))
+
+    def _eval_is_real(self):
+        return True
+
+    def _sympystr(self, printer) -> str:
+        point = ", ".join(printer._print(p) for p in self.point)
+        inner = self.field.func.__name__ if self.inner == self.field else printer._print(self.inner)
+        return f"{inner}({point})"
 
 
 def directional(expr: sympy.Expr, coords: list[sympy.Symbol],

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Union
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from . import syntax as s
 from .arithmetic import combined, in_range, number, real, too_large
 from .calculus import Directional  # noqa: F401  (re-exported: codegen names it from here)
+from .calculus import ValueAt  # noqa: F401  (re-exported, as Directional)
 from .calculus import check_order, differentiate, directional
 from .errors import SpecError, did_you_mean
 
@@ -62,6 +64,8 @@ class Scope:
     (it resolves lazily, so that order does not matter and cycles are found).
     ``integral``: called for ``integral(...)`` where integrals are allowed, else None.
     ``normals``: coordinate -> symbol of the outward normal's component, on a boundary only.
+    ``extent``: coordinate -> (low, high) over the program's domains, which a field's value at
+    a given point is checked against.
     """
     coords: Mapping[str, sympy.Symbol]
     fields: Mapping[str, sympy.Expr]
@@ -70,6 +74,7 @@ class Scope:
     integral: Callable[[s.Call, "Translator"], sympy.Expr] | None = None
     where: str = "here"
     normals: Mapping[str, sympy.Symbol] | None = None
+    extent: Mapping[str, tuple[float, float]] | None = None
 
     def known_names(self) -> set[str]:
         return (set(self.coords) | set(self.fields) | set(self.params) | set(self.lets)
@@ -204,11 +209,56 @@ class Translator:
             (argument,) = self._arguments(node, 1)
             return self._derivative(node, self.scalar(argument),
                                     [self.scope.coords[c] for c in letters])
-        if name in self.scope.fields or name in self.scope.lets or name in self.scope.params:
-            raise SpecError(f"'{name}' is not a function; write it without arguments "
-                            f"(a field's arguments are given where it is declared)", node.func.span)
+        if name in self.scope.fields:
+            return self._value_at(node, self.scope.fields[name], node.args)
+        if name in self.scope.lets or name in self.scope.params:
+            raise SpecError(f"'{name}' is not a function; write it without arguments", node.func.span)
         raise SpecError(f"unknown function '{name}'"
                         f"{did_you_mean(name, set(FUNCTIONS) | set(OPERATORS))}", node.func.span)
+
+    # --- values at given points: u(0, t), Dx(u)(1, t) ---
+    def _valueat(self, node: s.ValueAt) -> sympy.Expr:
+        value = self.scalar(node.of)
+        field = value.expr if isinstance(value, sympy.Derivative) else value
+        if not isinstance(field, AppliedUndef) or isinstance(value, ValueAt):
+            raise SpecError("only a field or a partial derivative of one takes a point: "
+                            "u(0, t), Dx(u)(1, t), D(u, x)(x, 0)", node.of.span)
+        return self._value_at(node, value, node.args)
+
+    def _value_at(self, node, value: sympy.Expr, args: tuple[s.Expr, ...]) -> sympy.Expr:
+        """``value`` (a field or its partial) at the point ``args`` give, one per coordinate
+        of the field, each an expression of coordinates and constants."""
+        field = value.expr if isinstance(value, sympy.Derivative) else value
+        coords = [str(c) for c in field.args]
+        if len(args) != len(coords):
+            raise SpecError(f"{field.func.__name__} takes {len(coords)} argument"
+                            f"{'s' * (len(coords) != 1)} ({', '.join(coords)}), got {len(args)}",
+                            node.span)
+        point = [self.scalar(a) for a in args]
+        for arg, coord, position in zip(args, coords, point):
+            self._check_position(arg, field, coord, position)
+        return ValueAt(value, sympy.Tuple(*point))
+
+    def _check_position(self, arg: s.Expr, field: sympy.Expr, coord: str,
+                        position: sympy.Expr) -> None:
+        """Refuse a coordinate of a point that depends on a field or on anything but the
+        coordinates, or a constant one outside the program's domains."""
+        if position.atoms(AppliedUndef) or position.has(*UNDEFINED):
+            raise SpecError("a coordinate of a point may depend on the coordinates and on "
+                            "constants, not on fields", arg.span)
+        other = position.free_symbols - set(self.scope.coords.values())
+        if other:
+            raise SpecError(f"a coordinate of a point may depend on the coordinates and on "
+                            f"constants, not on '{sorted(map(str, other))[0]}'", arg.span)
+        extent = (self.scope.extent or {}).get(coord)
+        if extent is None or position.free_symbols:
+            return
+        value = constant(position, arg.span, "a finite number")
+        slack = 1e-9 * max(1.0, *map(abs, extent))
+        if not extent[0] - slack <= value <= extent[1] + slack:
+            raise SpecError(f"{coord} = {value:g} lies outside the domain of "
+                            f"{field.func.__name__} ({coord} in [{extent[0]:g}, {extent[1]:g}])",
+                            arg.span)
 
     def _arguments(self, node: s.Call, count: int, most: int | None = None) -> tuple:
         most = count if most is None else most

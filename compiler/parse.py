@@ -353,6 +353,14 @@ class _ToSyntax(Transformer_NonRecursive):
             ranges=tuple(a for a in arguments if isinstance(a, s.CoordinateRange)),
             span=_span(meta))
 
+    def value_at(self, meta, c):
+        arguments = [a for a in c[1:] if a is not None]
+        for argument in arguments:
+            if isinstance(argument, (s.Keyword, s.CoordinateRange)):
+                raise SpecError("a value at a point takes one coordinate value per argument, "
+                                "e.g. Dx(u)(1, t)", argument.span)
+        return s.ValueAt(c[0], tuple(arguments), _span(meta))
+
     def vector(self, meta, c):
         return s.Vector(tuple(c), _span(meta))
 

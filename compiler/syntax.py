@@ -58,6 +58,15 @@ class Call:
 
 
 @dataclass(frozen=True)
+class ValueAt:
+    """``Dx(u)(1, t)``: a call's value at the point its arguments give (``u(0, t)``, a field's
+    name called, is a `Call`)."""
+    of: Call
+    args: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class BinOp:
     op: str  # one of + - * / ^
     left: "Expr"
@@ -83,7 +92,7 @@ class Tuple:
     span: Span
 
 
-Expr = Union[Number, Name, Call, BinOp, Neg, Vector, Tuple]
+Expr = Union[Number, Name, Call, ValueAt, BinOp, Neg, Vector, Tuple]
 
 
 # --- predicates (after `where`) ------------------------------------------------------------------
@@ -250,7 +259,7 @@ def children(node) -> tuple:
 # The fields of each node type that hold nodes (a Call's function name is not one).
 _CHILD_FIELDS = {
     Keyword: ("value",), CoordinateRange: ("low", "high"), Call: ("args", "keywords", "ranges"),
-    BinOp: ("left", "right"), Neg: ("operand",), Vector: ("items",), Tuple: ("items",),
+    ValueAt: ("of", "args"),    BinOp: ("left", "right"), Neg: ("operand",), Vector: ("items",), Tuple: ("items",),
     Compare: ("left", "right"), BoolOp: ("left", "right"), Not: ("operand",),
     DomainOp: ("left", "right"), Region: ("domain", "where", "points"),
     Let: ("value",), ParamDecl: ("value",), DomainDecl: ("domain",), FieldDecl: ("model",),

@@ -79,6 +79,7 @@ def _declarations(context: Context, default_model: ir.Model) -> None:
         built = domains.domain(context, statement.domain)
         context.domains[statement.name.id] = ir.NamedDomain(statement.name.id, built,
                                                             statement.span)
+    context.extent.update(domains.extent(context))
     for statement in context.of_type(s.ParamDecl):
         value = constant(context.translator("in a param's start value").scalar(statement.value),
                          statement.value.span, "a number (the start value)")

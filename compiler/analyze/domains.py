@@ -37,6 +37,18 @@ def domain(context: Context, node: s.DomainExpr) -> ir.Domain:
                     f"ball(...), polygon(...), or the name of a domain{hint}", node.span)
 
 
+def extent(context: Context) -> dict[str, tuple[float, float]]:
+    """Coordinate -> (low, high) over the bounding boxes of the declared domains that have it:
+    where a field may be evaluated at a given point."""
+    found: dict[str, tuple[float, float]] = {}
+    for named in context.domains.values():
+        box = ir.bounding_box(named.domain, context.bounding_boxes)
+        for coord, (low, high) in zip(named.domain.coords, box or ()):
+            known = found.get(coord, (low, high))
+            found[coord] = (min(low, known[0]), max(high, known[1]))
+    return found
+
+
 def _operation(context: Context, node: s.DomainOp, left: ir.Domain,
                right: ir.Domain) -> ir.Domain:
     """A product ``A * B`` of domains of other coordinates, or a union, intersection or

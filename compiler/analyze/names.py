@@ -33,6 +33,7 @@ class Context:
     derived: dict[str, ir.Derived] = field(default_factory=dict)  # lets of fields an exact names
     let_values: dict[str, sympy.Expr] = field(default_factory=dict)
     bounding_boxes: dict = field(default_factory=dict)  # of the domains built (ir.bounding_box's)
+    extent: dict = field(default_factory=dict)  # coordinate -> (low, high) over the domains
     # What names mean in expressions, kept up to date as declarations are read (a scope per
     # expression built anew would cost O(lets + fields) each time).
     field_values: dict[str, sympy.Expr] = field(default_factory=dict)
@@ -56,7 +57,8 @@ class Context:
 
     def translator(self, where: str, integral=None, normals=None) -> Translator:
         return Translator(Scope(self.coords, self.field_values, self.param_symbols,
-                                self.let_thunks, integral=integral, where=where, normals=normals))
+                                self.let_thunks, integral=integral, where=where, normals=normals,
+                                extent=self.extent))
 
     def declare(self, name: s.Name, kind: str) -> None:
         if name.id in RESERVED and not (name.id == "D" and kind in _MAY_BE_D):

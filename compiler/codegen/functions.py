@@ -8,9 +8,10 @@ import sympy
 
 from .. import ir
 from ..derivatives import (Combination, FieldPlan, Laplacian, TermPlan, combination_name,
-                           directional_name, laplacian_name, multi_index, partial_name)
+                           directional_name, laplacian_name, multi_index, partial_name,
+                           value_index)
 from ..errors import SpecError
-from ..expressions import Directional
+from ..expressions import Directional, ValueAt
 from ..printer import UnprintableError, to_jax
 from .helpers import uses_axes
 from .naming import LOCAL_NAMES, MODULE_NAMES, docstring, identifier, quoted_text, reserved
@@ -103,7 +104,12 @@ def point_function(function: str, doc: str, plan: TermPlan, coords: tuple[str, .
         lines.append(f"    e = jnp.eye({len(coords)}, dtype=p.dtype)")
     partials = {}
     handed = iter(range(len(batch_passes(plan)))) if hoisted else None
+    shifted = [f for f in plan.fields if f.point]
     for field_plan in plan.fields:
+        if field_plan.point:
+            lines += _shifted_lines(field_plan, shifted.index(field_plan), coords, taken,
+                                    partials, names)
+            continue
         lines += _laplacian_lines(field_plan, coords, taken, partials, handed)
         lines += _taylor_lines(field_plan, coords, taken, partials)
         lines += _collapsed_lines(field_plan, coords, taken, partials)
@@ -134,12 +140,15 @@ def _input_lines(plan: TermPlan, coords, names: dict, taken: set[str]) -> list[s
 
 
 def _partial_key(node: sympy.Expr, coords) -> object:
-    """Where a field node's value is recorded among a function's computed partials."""
+    """Where a field node's value is recorded among a function's computed partials: (field,
+    point, multi-index), the point () at the term's own, or the node itself."""
+    if isinstance(node, ValueAt):
+        return node.field.func.__name__, node.point, value_index(node, coords)
     if isinstance(node, sympy.Derivative):
-        return node.expr.func.__name__, multi_index(node, coords)
+        return node.expr.func.__name__, (), multi_index(node, coords)
     if isinstance(node, (Directional, Laplacian, Combination)):
         return node
-    return node.func.__name__, ()
+    return node.func.__name__, (), ()
 
 
 def _return_lines(expr: sympy.Expr, names: dict, special: dict, span, stacked: bool
@@ -161,31 +170,46 @@ def _return_lines(expr: sympy.Expr, names: dict, special: dict, span, stacked: b
     return lines
 
 
+def _shifted_lines(plan: FieldPlan, number: int, coords, taken, partials, names) -> list[str]:
+    """The point a field is taken at (`ValueAt`), ``at0`` say, in the term's coordinates, then
+    the passes that compute the field's partials there (``u_x_at0``)."""
+    at = identifier(f"at{number}", taken)
+    entries = [to_jax(plan.point[plan.args.index(c)], names) if c in plan.args else f"p[{i}]"
+               for i, c in enumerate(coords)]
+    lines = [f"    {at} = jnp.stack([{', '.join(entries)}]).astype(p.dtype)"]
+    lines += _taylor_lines(plan, coords, taken, partials, at, f"_{at}")
+    lines += _field_lines(plan, coords, taken, partials, at, f"_{at}")
+    return lines
+
+
 def _field_lines(plan: FieldPlan, coords: tuple[str, ...], taken: set[str],
-                 partials: dict) -> list[str]:
-    """Lines that compute the partials of one field a term needs, one line per chain."""
+                 partials: dict, at: str = "p", suffix: str = "") -> list[str]:
+    """Lines that compute the partials of one field a term needs, one line per chain, at
+    the point named ``at``."""
     call = field_call(plan, coords)
     lines = []
     for chain in plan.chains:
-        targets = _targets(plan.field, chain.outputs, taken, partials)
+        targets = _targets(plan, chain.outputs, taken, partials, suffix)
         if not chain.directions:
-            lines.append(f"    {targets[0]} = {call}(p)")
+            lines.append(f"    {targets[0]} = {call}({at})")
         else:
-            lines.append(f"    {', '.join(targets)} = _derivatives({call}, p, "
+            lines.append(f"    {', '.join(targets)} = _derivatives({call}, {at}, "
                          f"{_axes(chain.directions, coords)})")
     return lines
 
 
-def _targets(field: str, outputs, taken: set[str], partials: dict) -> list[str]:
+def _targets(plan: FieldPlan, outputs, taken: set[str], partials: dict,
+             suffix: str = "") -> list[str]:
     """Names for the outputs of one derivative pass: ``_`` where an output is unused (None),
-    else a fresh name for the partial, recorded in ``partials``."""
+    else a fresh name for the partial (``suffix`` after it), recorded in ``partials``."""
     targets = []
     for index in outputs:
         if index is None:
             targets.append("_")
         else:
-            partials[(field, index)] = identifier(partial_name(field, index), taken)
-            targets.append(partials[(field, index)])
+            key = (plan.field, plan.point, index)
+            partials[key] = identifier(partial_name(plan.field, index) + suffix, taken)
+            targets.append(partials[key])
     return targets
 
 
@@ -196,7 +220,7 @@ def _laplacian_lines(plan: FieldPlan, coords, taken, partials, handed) -> list[s
     call = field_call(plan, coords)
     lines = []
     for p in plan.laplacians:
-        targets = _targets(plan.field, (() if p.value else None, *p.gradient), taken, partials)
+        targets = _targets(plan, (() if p.value else None, *p.gradient), taken, partials)
         partials[p.node] = identifier(laplacian_name(plan.field, p.node), taken)
         targets.append(partials[p.node])
         helper = "_laplacian_taylor" if p.method == "taylor" else "_laplacian"
@@ -219,14 +243,16 @@ def batch_passes(plan: TermPlan) -> list[tuple[FieldPlan, object]]:
     return [(f, p) for f in plan.fields for p in f.laplacians if p.method == "batched"]
 
 
-def _taylor_lines(plan: FieldPlan, coords, taken, partials) -> list[str]:
-    """One line per Taylor-mode pass: the field and its derivatives along one coordinate."""
+def _taylor_lines(plan: FieldPlan, coords, taken, partials, at: str = "p",
+                  suffix: str = "") -> list[str]:
+    """One line per Taylor-mode pass: the field and its derivatives along one coordinate, at
+    the point named ``at``."""
     call = field_call(plan, coords)
     lines = []
     for p in plan.taylor:
-        targets = _targets(plan.field, p.outputs, taken, partials)
+        targets = _targets(plan, p.outputs, taken, partials, suffix)
         around = f", {_axes(p.around, coords)}" if p.around else ""
-        lines.append(f"    {', '.join(targets)} = _taylor({call}, p, {coords.index(p.coord)}, "
+        lines.append(f"    {', '.join(targets)} = _taylor({call}, {at}, {coords.index(p.coord)}, "
                      f"{p.order}{around})")
     return lines
 

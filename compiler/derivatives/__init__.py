@@ -56,7 +56,7 @@ from .grouping import group_combinations, group_laplacians
 from .names import (MultiIndex, combination_name, directional_name, integral_label,
                     laplacian_name, partial_name, shared_label)
 from .nodes import (Combination, Laplacian, directional_nodes, field_nodes, loose_symbols,
-                    multi_index, needed_partials)
+                    multi_index, needed_partials, shifted_partials, value_index)
 from .plans import (Chain, CollapsedPass, DerivativePlan, Features, FieldPlan, LaplacianPass,
                     SharedPlan, TaylorPass, TermPlan)
 from .terms import plan
@@ -67,5 +67,5 @@ __all__ = ["plan", "integral_label", "shared_label", "SharedPlan", "describe", "
            "group_combinations", "needed_partials", "multi_index", "partial_name",
            "group_laplacians", "Laplacian", "DerivativePlan", "TermPlan", "Features", "FieldPlan",
            "LaplacianPass", "TaylorPass", "Chain", "MultiIndex", "field_nodes", "loose_symbols",
-           "directional_nodes", "MIN_LAPLACIAN_COORDS", "MAX_TAYLOR_LAPLACIAN_COORDS",
+           "directional_nodes", "shifted_partials", "value_index", "MIN_LAPLACIAN_COORDS", "MAX_TAYLOR_LAPLACIAN_COORDS",
            "MIN_TAYLOR_ORDER", "MIN_COLLAPSED_ORDER", "COLLAPSED_UNIT"]

@@ -7,7 +7,7 @@ import functools
 import sympy
 from sympy.core.function import AppliedUndef
 
-from ..expressions import Directional
+from ..expressions import Directional, ValueAt
 from .cost import MIN_COLLAPSED_ORDER, MIN_LAPLACIAN_COORDS, collapsed_cost, passes_cost
 from .names import MultiIndex
 from .nodes import Combination, Laplacian, field_nodes, multi_index
@@ -35,7 +35,7 @@ def _regroup_sums(expr: sympy.Expr, regroup) -> sympy.Expr:
     left whole."""
     def rebuild(node):
         if not node.args or isinstance(node, (AppliedUndef, sympy.Derivative, Directional,
-                                              Laplacian, Combination)):
+                                              Laplacian, Combination, ValueAt)):
             return node
         args = [rebuild(a) for a in node.args]
         if isinstance(node, sympy.Add):

@@ -14,6 +14,11 @@ def partial_name(field: str, index: MultiIndex) -> str:
     return f"{field}_{joiner.join(index)}"
 
 
+def point_text(point: tuple[sympy.Expr, ...]) -> str:
+    """A point as the plan shows it: ``(0, t)``."""
+    return f"({', '.join(sympy.sstr(c) for c in point)})"
+
+
 def directional_name(field: str, node: sympy.Expr, index: int) -> str:
     """``u_n`` for the normal derivative ``dn(u)``, ``u_dir0`` and so on for other vectors."""
     normal = all("@normal" in str(c) for _, c in node.pairs)

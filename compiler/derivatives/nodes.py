@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy
 from sympy.core.function import AppliedUndef
 
-from ..expressions import Directional
+from ..expressions import Directional, ValueAt
 from .names import MultiIndex
 
 
@@ -53,13 +53,13 @@ class Combination(_PlanNode):
 
 def field_nodes(expr: sympy.Expr) -> set[sympy.Expr]:
     """The fields ``u(x, y)`` and field derivatives ``Derivative(u(x, y), x)`` in ``expr``,
-    not counting a field inside one of its derivatives."""
+    and those taken at other points (`ValueAt`), not counting a field inside one of these."""
     found, stack = set(), [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, sympy.Derivative) and isinstance(node.expr, AppliedUndef):
             found.add(node)
-        elif isinstance(node, (AppliedUndef, Directional, Laplacian, Combination)):
+        elif isinstance(node, (AppliedUndef, Directional, Laplacian, Combination, ValueAt)):
             found.add(node)
         else:
             stack.extend(node.args)
@@ -67,9 +67,12 @@ def field_nodes(expr: sympy.Expr) -> set[sympy.Expr]:
 
 
 def needed_partials(expr: sympy.Expr, coords: tuple[str, ...]) -> dict[str, set[MultiIndex]]:
-    """field name -> the multi-indices of that field which ``expr`` contains."""
+    """field name -> the multi-indices of that field which ``expr`` contains at its own
+    point."""
     needed: dict[str, set[MultiIndex]] = {}
     for node in field_nodes(expr):
+        if isinstance(node, ValueAt):
+            continue
         if isinstance(node, sympy.Derivative):
             needed.setdefault(node.expr.func.__name__, set()).add(multi_index(node, coords))
         elif isinstance(node, AppliedUndef):
@@ -77,6 +80,24 @@ def needed_partials(expr: sympy.Expr, coords: tuple[str, ...]) -> dict[str, set[
         else:  # a Directional, Laplacian or Combination: planned apart; the field is known
             needed.setdefault(node.field.func.__name__, set())
     return needed
+
+
+def shifted_partials(expr: sympy.Expr, coords: tuple[str, ...]
+                     ) -> dict[tuple[str, tuple[sympy.Expr, ...]], set[MultiIndex]]:
+    """(field name, point) -> the multi-indices of that field which ``expr`` takes at that
+    point (`ValueAt`), other than the term's own."""
+    needed: dict[tuple[str, tuple[sympy.Expr, ...]], set[MultiIndex]] = {}
+    for node in field_nodes(expr):
+        if isinstance(node, ValueAt):
+            needed.setdefault((node.field.func.__name__, node.point), set()).add(
+                value_index(node, coords))
+    return needed
+
+
+def value_index(node: ValueAt, coords: tuple[str, ...]) -> MultiIndex:
+    """The multi-index of the partial a `ValueAt` takes at its point."""
+    inner = node.inner
+    return multi_index(inner, coords) if isinstance(inner, sympy.Derivative) else ()
 
 
 def directional_nodes(expr: sympy.Expr, field: str) -> tuple[sympy.Expr, ...]:
@@ -95,9 +116,11 @@ def loose_symbols(expr: sympy.Expr) -> set[sympy.Symbol]:
     nodes = field_nodes(expr)
     replaced = expr.xreplace({n: sympy.Dummy() for n in nodes})
     symbols = {s for s in replaced.free_symbols if not isinstance(s, sympy.Dummy)}
-    for node in nodes:  # a directional derivative's coefficients are computed in the term
-        if isinstance(node, Directional):
+    for node in nodes:  # a directional derivative's coefficients and a point are computed
+        if isinstance(node, Directional):  # in the term
             symbols |= set().union(*(c.free_symbols for _, c in node.pairs))
+        elif isinstance(node, ValueAt):
+            symbols |= node.free_symbols
     return symbols
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sympy
 
 from .cost import MAX_TAYLOR_LAPLACIAN_COORDS
-from .names import MultiIndex, directional_name, partial_name
+from .names import MultiIndex, directional_name, partial_name, point_text
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ class CollapsedPass:
 class FieldPlan:
     """The partials of one field in one term, the chains computing them, the forward-Laplacian
     passes, and the derivatives along non-coordinate vectors (`Directional` nodes: ``dn(u)``,
-    ``dot(grad(u), v)``), each computed by one JVP."""
+    ``dot(grad(u), v)``), each computed by one JVP. ``point``: where the field is taken, one
+    expression of the term's coordinates per coordinate of the field (`ValueAt`), or () at the
+    term's own point; elsewhere only chains and Taylor passes compute its partials."""
     field: str
     needed: tuple[MultiIndex, ...]
     chains: tuple[Chain, ...]
@@ -74,13 +76,19 @@ class FieldPlan:
     taylor: tuple[TaylorPass, ...] = ()
     collapsed: tuple[CollapsedPass, ...] = ()
     args: tuple[str, ...] = ()  # the field's own coordinates, in its declared order
+    point: tuple[sympy.Expr, ...] = ()
+
+    def partial(self, index: MultiIndex) -> str:
+        """A partial's name as the plan shows it: ``u_x``, or ``u_x at (1, t)`` elsewhere."""
+        at = f" at {point_text(self.point)}" if self.point else ""
+        return partial_name(self.field, index) + at
 
     def needs(self) -> list[str]:
-        """The derivatives the residual uses, by name: ``u``, ``u_x``, ``u_xx``, ``u_n``; a
-        Laplacian or a `Combination` counts as the partials it sums."""
+        """The derivatives the residual uses, by name: ``u``, ``u_x``, ``u_xx``, ``u_n``,
+        ``u_t at (0, t)``; a Laplacian or a `Combination` counts as the partials it sums."""
         indices = set(self.needed) | {(c, c) for p in self.laplacians for c in p.coords}
         indices |= {m for p in self.collapsed for m in p.partials}
-        names = [partial_name(self.field, m) for m in sorted(indices, key=lambda m: (len(m), m))]
+        names = [self.partial(m) for m in sorted(indices, key=lambda m: (len(m), m))]
         return names + [directional_name(self.field, n, k) for k, n in enumerate(self.directional)]
 
 

@@ -8,8 +8,9 @@ import sympy
 
 from .. import ir
 from .grouping import group_combinations, group_laplacians
-from .names import integral_label, shared_label
-from .nodes import directional_nodes, field_args, field_nodes, loose_symbols, needed_partials
+from .names import integral_label, point_text, shared_label
+from .nodes import (directional_nodes, field_args, field_nodes, loose_symbols, needed_partials,
+                    shifted_partials)
 from .passes import chains, collapsed_passes, laplacian_passes, taylor_passes
 from .plans import DerivativePlan, Features, FieldPlan, SharedPlan, TermPlan
 
@@ -53,7 +54,22 @@ def term_plan(label: str, expr: sympy.Expr, coords: tuple[str, ...]) -> TermPlan
                                 chains(indices - provided, coords),
                                 directional_nodes(expr, name), passes, taylor,
                                 collapsed_passes(expr, name, coords), field_args(expr, name)))
-    return _analysed(label, coords, tuple(fields), expr)
+    return _analysed(label, coords, tuple(fields) + _shifted(expr, coords), expr)
+
+
+def _shifted(expr: sympy.Expr, coords: tuple[str, ...]) -> tuple[FieldPlan, ...]:
+    """Per field and point other than the term's own (`ValueAt`), the Taylor passes and
+    chains that compute the partials ``expr`` takes there."""
+    found = shifted_partials(expr, coords)
+    fields = []
+    for name, point in sorted(found, key=lambda key: (key[0], point_text(key[1]))):
+        indices = found[(name, point)]
+        taylor = taylor_passes(indices, set(), coords)
+        provided = {m for p in taylor for m in p.outputs if m is not None}
+        fields.append(FieldPlan(name, tuple(sorted(indices, key=lambda m: (len(m), m))),
+                                chains(indices - provided, coords), taylor=taylor,
+                                args=field_args(expr, name), point=point))
+    return tuple(fields)
 
 
 def _analysed(label: str, coords: tuple[str, ...], fields: tuple[FieldPlan, ...],

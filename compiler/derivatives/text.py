@@ -27,7 +27,7 @@ def _passes(f: FieldPlan) -> list[str]:
     lines = []
     for chain in f.chains:
         along = ", ".join(chain.directions) if chain.directions else "(value only)"
-        gives = ", ".join(partial_name(f.field, m) for m in chain.outputs if m is not None)
+        gives = ", ".join(f.partial(m) for m in chain.outputs if m is not None)
         depth = len(chain.directions)
         lines.append(f"{depth} nested jvp{'s' if depth != 1 else ''} along {along} -> {gives}")
     for p in f.laplacians:
@@ -38,7 +38,7 @@ def _passes(f: FieldPlan) -> list[str]:
         lines.append(f"1 forward-Laplacian pass ({how}) along {', '.join(p.coords)} -> "
                      f"{', '.join(gives + [laplacian_name(f.field, p.node)])}")
     for p in f.taylor:
-        gives = ", ".join(partial_name(f.field, m) for m in p.outputs if m is not None)
+        gives = ", ".join(f.partial(m) for m in p.outputs if m is not None)
         inside = (f" in {len(p.around)} nested jvp{'s' if len(p.around) > 1 else ''} "
                   f"along {', '.join(p.around)}" if p.around else "")
         lines.append(f"1 Taylor-mode pass of order {p.order} along {p.coord}{inside} -> {gives}")
