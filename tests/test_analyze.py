@@ -107,7 +107,7 @@ def test_overrides_replace_options():
     ("pde u = 0 on boundary(Omega)", 3, "a pde holds in a domain"),
     ("pde x = 0 in Omega", 3, "involves no field"),
     ("pde Dz(u) = 0 in Omega", 3, "unknown function 'Dz'"),
-    ("pde u(x) = 0 in Omega", 3, "'u' is not a function"),
+    ("pde u(x) = 0 in Omega", 3, "u takes 2 arguments (x, y), got 1"),
     ("pde lap(u) = 0 in Omega where z > 0", 3, "unknown name 'z'"),
     ("pde u = 0 in Omega with weigth=2", 3, "did you mean 'weight'"),
     ("pde u = 1e999 in Omega", 3, "out of range"),

@@ -94,8 +94,10 @@ NAMES = [
          "'let a' refers to itself: a -> b -> c -> a"),
     case("let-refers-to-itself", HEAD + "let a = 2*a\npde u = a in Omega", 3, 5,
          "'let a' refers to itself: a -> a"),
-    case("field-called-like-function", HEAD + "pde u(x, y) = 0 in Omega", 3, 5,
-         "'u' is not a function"),
+    case("field-called-with-too-few-arguments", HEAD + "pde u(x) = 0 in Omega", 3, 5,
+         "u takes 2 arguments (x, y), got 1"),
+    case("let-called-like-function", HEAD + "let a = 2\npde u = a(x) in Omega", 4, 9,
+         "'a' is not a function"),
     case("function-without-call", HEAD + "pde u = sin in Omega", 3, 9,
          "'sin' is a function: write sin(...)"),
     case("field-named-like-its-coordinate", "domain Q = interval(x in [0, 1])\nfield x(x)\n"

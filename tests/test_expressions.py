@@ -73,8 +73,9 @@ def test_lets_are_asked_for_their_value_when_used():
     ("log(0)", "log(0) is not a finite real number"),
     ("1e999", "number 1e999 is out of range"),
     ("uu + 1", "unknown name 'uu' (did you mean 'u'?)"),
-    ("u(x)", "'u' is not a function; write it without arguments (a field's arguments are given "
-             "where it is declared)"),
+    ("u(x)", "u takes 2 arguments (x, y), got 1"),
+    ("u(x, u)", "a coordinate of a point may depend on the coordinates and on constants, not on "
+                "fields"),
     ("sin(x, y)", "'sin' takes 1 argument, got 2"),
     ("D(u, x, x, x, x, x, x, x, x, x)", "a derivative of order 9; at most 8 is supported"),
     ("u^1000", "exponent too large: at most 100 is supported on a coordinate or field"),
