@@ -219,6 +219,9 @@ class Translator:
     # --- values at given points: u(0, t), Dx(u)(1, t) ---
     def _valueat(self, node: s.ValueAt) -> sympy.Expr:
         value = self.scalar(node.of)
+        if value == 0:
+            raise SpecError("this derivative is 0 everywhere (the field does not depend on that "
+                            "coordinate)", node.of.span)
         field = value.expr if isinstance(value, sympy.Derivative) else value
         if not isinstance(field, AppliedUndef) or isinstance(value, ValueAt):
             raise SpecError("only a field or a partial derivative of one takes a point: "
