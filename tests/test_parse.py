@@ -37,6 +37,18 @@ def test_statement_types_and_positions():
     assert len(program.statements[5].values) == 2
 
 
+def test_a_call_followed_by_arguments_is_a_value_at_a_point():
+    (let,) = parse("let a = Dx(u)(1, t) + u(0, t)^2 + sin(x)\n").statements
+    at, rest = let.value.left.left, let.value.left.right.left
+    assert isinstance(at, s.ValueAt) and isinstance(at.of, s.Call) and at.of.func.id == "Dx"
+    assert [a.span.column for a in at.args] == [15, 18] and at.span.column == 9
+    assert isinstance(rest, s.Call) and rest.func.id == "u" and len(rest.args) == 2
+    assert isinstance(let.value.right, s.Call) and let.value.right.func.id == "sin"
+    with pytest.raises(SpecError) as caught:
+        parse("let a = u(0, t)(1, t)(2, t)\n")
+    assert (caught.value.line, caught.value.column) == (1, 22)
+
+
 def test_operator_precedence():
     (let,) = parse("let a = -2^3^2 * b + c / d").statements
     add = let.value
