@@ -18,8 +18,7 @@ from sympy.core.function import AppliedUndef
 from . import syntax as s
 from .arithmetic import combined, in_range, number, real, too_large
 from .calculus import Directional  # noqa: F401  (re-exported: codegen names it from here)
-from .calculus import ValueAt  # noqa: F401  (re-exported, as Directional)
-from .calculus import check_order, differentiate, directional
+from .calculus import ValueAt, check_order, differentiate, directional
 from .errors import SpecError, did_you_mean
 
 FUNCTIONS: Mapping[str, Callable] = {
