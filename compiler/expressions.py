@@ -29,7 +29,7 @@ FUNCTIONS: Mapping[str, Callable] = {
 }
 CONSTANTS: Mapping[str, sympy.Expr] = {"pi": sympy.pi}
 OPERATORS = ("D", "grad", "div", "lap", "dot", "norm", "integral", "dn",
-             "ifelse", "min", "max", "heaviside")
+             "ifelse", "min", "max", "heaviside", "table")
 KEYWORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minimize", "data", "exact",
             "set", "in", "on", "where", "with", "then", "and", "or", "not", "from", "boundary",
             "periodic", "at")
@@ -65,6 +65,7 @@ class Scope:
     ``normals``: coordinate -> symbol of the outward normal's component, on a boundary only.
     ``extent``: coordinate -> (low, high) over the program's domains, which a field's value at
     a given point is checked against.
+    ``table``: called for ``table("FILE.csv")`` (it reads the file), else None.
     """
     coords: Mapping[str, sympy.Symbol]
     fields: Mapping[str, sympy.Expr]
@@ -74,6 +75,7 @@ class Scope:
     where: str = "here"
     normals: Mapping[str, sympy.Symbol] | None = None
     extent: Mapping[str, tuple[float, float]] | None = None
+    table: Callable[[s.Call], sympy.Expr] | None = None
 
     def known_names(self) -> set[str]:
         return (set(self.coords) | set(self.fields) | set(self.params) | set(self.lets)
@@ -117,6 +119,10 @@ class Translator:
             raise SpecError(f"'{name}' is a function: write {name}(...)", node.span)
         raise SpecError(f"unknown name '{name}'{did_you_mean(name, scope.known_names())}",
                         node.span)
+
+    def _string(self, node: s.String) -> sympy.Expr:
+        raise SpecError('a quoted file name is no value; it is the argument of '
+                        'table("FILE.csv")', node.span)
 
     # --- arithmetic ---
     def _binop(self, node: s.BinOp) -> Value:
@@ -360,6 +366,15 @@ class Translator:
         check_order(node, [expr], 1)
         coords = [self.scope.coords[c] for c in self.scope.normals]
         return directional(expr, coords, list(self.scope.normals.values()), node)
+
+    def _op_table(self, node: s.Call) -> sympy.Expr:
+        (argument,) = self._arguments(node, 1)
+        if not isinstance(argument, s.String):
+            raise SpecError('table takes the name of a CSV file in quotes: '
+                            'table("conductivity.csv")', argument.span)
+        if self.scope.table is None:
+            raise SpecError(f"table(...) is not allowed {self.scope.where}", node.span)
+        return self.scope.table(node)
 
     # --- piecewise expressions: derivatives are taken piece by piece (`calculus`) ---
     def _op_ifelse(self, node: s.Call) -> sympy.Expr:

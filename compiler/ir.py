@@ -6,7 +6,8 @@ dataclass of plain data and SymPy expressions, with no reference back to the syn
 the source spans kept for error messages.
 
 Fields appear in residuals as applied SymPy functions, ``u(x, y)``, and their partial derivatives
-as ``Derivative(u(x, y), x, x)``; coordinates and ``param``s are SymPy symbols.
+as ``Derivative(u(x, y), x, x)``; coordinates and ``param``s are SymPy symbols. A table (a
+function given as data) appears the same way, under its `Table`'s name.
 """
 from __future__ import annotations
 
@@ -274,6 +275,20 @@ class Observations:
     values: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class Table:
+    """``table("FILE.csv")``: a function of ``coords`` given on a rectilinear grid, interpolated
+    multilinearly. ``axes``: one increasing array (n_i,) per coordinate, n_i >= 2; ``values``
+    (n_0, ..., n_{d-1}) at the grid's nodes. In residuals it is ``name(*coords)``, like a
+    field; the runtime hands generated code its interpolant among the fields."""
+    name: str
+    coords: tuple[str, ...]
+    axes: tuple[np.ndarray, ...]
+    values: np.ndarray
+    path: str
+    span: Span
+
+
 def observed_symbol(field: str) -> sympy.Symbol:
     """The symbol that stands for the measured value of ``field`` in a data term's residual
     (its name cannot be written in the language, so it never clashes with a user's name)."""
@@ -451,6 +466,7 @@ class Problem:
     options: Options
     source_text: str = field(repr=False, default="")
     derived: tuple[Derived, ...] = ()
+    tables: tuple[Table, ...] = ()
 
     def point_sets(self) -> tuple[tuple[str, ...], ...]:
         """The labels of the terms that share one set of points, in the order of the terms:

@@ -367,6 +367,9 @@ class _ToSyntax(Transformer_NonRecursive):
     def tuple(self, meta, c):
         return s.Tuple(tuple(c), _span(meta))
 
+    def string(self, meta, c):
+        return self._string(c[0])
+
     def keyword(self, meta, c):
         return s.Keyword(_name(c[0]), c[1], _span(meta))
 

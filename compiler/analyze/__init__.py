@@ -3,7 +3,8 @@ options, and builds each term's SymPy residual. Every mistake is a `SpecError` a
 
 The parts, each reading and filling in one `names.Context`: `names` (declarations, coordinates,
 fields, lets), `domains`, `periodic` (fields periodic in coordinates), `regions` (``in``/``on``
-and ``where``), `terms` (the loss) and `data` (data terms and exact solutions). The files a
+and ``where``), `terms` (the loss), `data` (data terms and exact solutions) and `tables`
+(functions given as data). The files a
 program names are read by `compiler.sources`.
 """
 from __future__ import annotations
@@ -68,7 +69,8 @@ def _problem(context: Context, overrides: Sequence[s.SetOption]) -> ir.Problem:
         name=_stem(context.program.filename), coords=tuple(context.coords),
         domains=tuple(context.domains.values()), fields=tuple(context.fields.values()),
         params=tuple(context.params.values()), terms=loss, exact=exact, options=options,
-        source_text=context.program.source, derived=tuple(context.derived.values()))
+        source_text=context.program.source, derived=tuple(context.derived.values()),
+        tables=tuple(context.tables.values()))
     written = {st.name.id for st in (*context.of_type(s.SetOption), *overrides)}
     return defaults.choose(problem, frozenset(OPTION_NAMES) - written)
 

@@ -93,7 +93,8 @@ def _derive(context: Context, name: s.Name) -> ir.Derived:
     if name.id in context.derived:
         return context.derived[name.id]
     value = context.let_value(name.id)
-    fields = {str(f.func) for f in value.atoms(sympy.core.function.AppliedUndef)}
+    fields = {str(f.func) for f in value.atoms(sympy.core.function.AppliedUndef)
+              } & set(context.fields)  # tables are no fields
     if not fields:
         raise SpecError(f"'let {name.id}' involves no field: its exact value is known "
                         f"without training; 'exact' names a field or a let of fields",

@@ -13,6 +13,7 @@ from ..errors import Span, SpecError, did_you_mean
 from ..expressions import RESERVED, Scope, Translator
 from ..limits import MAX_EXPRESSION_NODES
 from ..options import model as read_model
+from .tables import table_value
 
 # Names that are never called may be D: the derivative is always called, D(u, x), so a use of D
 # without arguments is the domain, let or param. A field may not: its values are called.
@@ -31,6 +32,7 @@ class Context:
     params: dict[str, ir.Param] = field(default_factory=dict)
     lets: dict[str, s.Let] = field(default_factory=dict)
     derived: dict[str, ir.Derived] = field(default_factory=dict)  # lets of fields an exact names
+    tables: dict[str, ir.Table] = field(default_factory=dict)  # by name, as read (`tables`)
     let_values: dict[str, sympy.Expr] = field(default_factory=dict)
     bounding_boxes: dict = field(default_factory=dict)  # of the domains built (ir.bounding_box's)
     extent: dict = field(default_factory=dict)  # coordinate -> (low, high) over the domains
@@ -58,7 +60,8 @@ class Context:
     def translator(self, where: str, integral=None, normals=None) -> Translator:
         return Translator(Scope(self.coords, self.field_values, self.param_symbols,
                                 self.let_thunks, integral=integral, where=where, normals=normals,
-                                extent=self.extent))
+                                extent=self.extent,
+                                table=functools.partial(table_value, self)))
 
     def declare(self, name: s.Name, kind: str) -> None:
         if name.id in RESERVED and not (name.id == "D" and kind in _MAY_BE_D):

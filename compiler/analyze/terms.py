@@ -17,6 +17,7 @@ from ..options import term_options
 from .data import data_terms
 from .names import Context
 from .regions import integral_region, region
+from .tables import check_coordinates, is_table
 
 # The columns of a run's history.csv besides one per term label (the runtime's training loop).
 _HISTORY_COLUMNS = ("step", "loss")
@@ -179,7 +180,9 @@ def check_term(context: Context, residual: sympy.Expr, where: ir.Region, span: S
     fields (unless ``need_field`` is False or it holds integrals) or that uses a coordinate
     its region does not have."""
     check_size(residual, span, "this term")
-    fields = residual.atoms(sympy.core.function.AppliedUndef)
+    check_coordinates(context, residual, where.coords, span)
+    fields = {f for f in residual.atoms(sympy.core.function.AppliedUndef)
+              if not is_table(context, f)}
     order = derivative_order(residual)
     if order > MAX_DERIVATIVE_ORDER:
         raise SpecError(f"a derivative of order {order}; at most {MAX_DERIVATIVE_ORDER} is "

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from .. import ir
 from ..derivatives import DerivativePlan, TermPlan, integral_label
 from .functions import (along, batch_passes, exact_function, features_functions, field_call,
                         integrand_function, point_function, shared_function, term_function)
 from .helpers import HELPERS, helpers_used
-from .naming import Names, choose_names, filename, shared_labels
+from .naming import Names, choose_names, filename, quoted_text, shared_labels
 from .wheres import where_blocks
 
 
@@ -85,8 +86,19 @@ def _module(problem: ir.Problem, plan: DerivativePlan) -> _Module:
     imports = _IMPORTS + tuple(i for h in helpers for i in h.imports)
     if names.wheres:
         imports += ("import numpy as np",)
-    doc = _DOC.format(version=VERSION, filename=filename(problem))
+    doc = _DOC.format(version=VERSION, filename=filename(problem)) + _tables_doc(problem)
     return _Module(doc, imports, tuple(blocks))
+
+
+def _tables_doc(problem: ir.Problem) -> str:
+    """The docstring's paragraph on the program's tables; none without them."""
+    if not problem.tables:
+        return ""
+    listed = "; ".join(f"{t.name}({', '.join(t.coords)}) from "
+                       f"{quoted_text(Path(t.path).name)}" for t in problem.tables)
+    return ("\n`fields` also maps each table to its multilinear interpolant at one point of its "
+            "own\ncoordinates (`pinnc.runtime.kernels.interpolate`, built from the table's "
+            f"file):\n{listed}.\n")
 
 
 def _table(name: str, entries: list[tuple[str, str]]) -> str:

@@ -74,7 +74,7 @@ def _per_point(array: jax.Array, rank: int, n: int) -> jax.Array:
 
 
 def _batched(array: jax.Array, rank: int) -> bool:
-    return array.ndim > rank
+    return jnp.ndim(array) > rank  # a literal of the jaxpr may be a Python number
 
 
 def _batched_J(value: Carried) -> bool:

@@ -16,6 +16,7 @@ from jax.flatten_util import ravel_pytree
 from ...compiler import ir
 from ...compiler.errors import SpecError
 from .. import geometry
+from ..kernels.interpolate import interpolate
 from . import networks
 from .batch import Batch, Entry
 from .generated import load_module
@@ -52,6 +53,7 @@ class Problem:
         self._wheres = dict(zip(self.ir.wheres(), self.module.WHERE))
         self._bounds = {f.name: _coordinate_bounds(self.ir, f.coords) for f in self.ir.fields}
         self._terms = {term.label: term for term in self.ir.terms}
+        self._tables = {t.name: _interpolant(t, self.dtype) for t in self.ir.tables}
         # training's compiled chunks of steps, by what they were compiled for (`training.loop`)
         self._compiled_chunks: dict = {}
 
@@ -123,13 +125,14 @@ class Problem:
 
     # --- evaluation ---
     def field_functions(self, params: Params) -> dict[str, Callable]:
-        """{field: function of one point of its coordinates -> scalar}, for generated code."""
+        """{field: function of one point of its coordinates -> scalar}, for generated code;
+        each table's interpolant is there too, under its name, as the module's docstring says."""
         def bind(f: ir.Field):
             lows, highs = self._bounds[f.name]
             layers = params["fields"][f.name]
             periodic = tuple((f.coords.index(p.coord), p) for p in f.periodic)
             return lambda point: networks.apply(layers, f.model, lows, highs, point, periodic)
-        return {f.name: bind(f) for f in self.ir.fields}
+        return {**{f.name: bind(f) for f in self.ir.fields}, **self._tables}
 
     def loss(self, params: Params, batch: Batch, weights=None) -> jax.Array:
         """The total loss, a scalar; ``weights`` ({label: scalar}, adaptive weighting)
@@ -318,6 +321,14 @@ class Problem:
 
     def __repr__(self) -> str:
         return f"<pinnc.Problem {self.name}: fields {[f.name for f in self.ir.fields]}>"
+
+
+def _interpolant(table: ir.Table, dtype) -> Callable[[jax.Array], jax.Array]:
+    """A table's interpolant at one point of its coordinates; its grid a constant of the
+    programs that call it (a table is data of the program, never trained)."""
+    axes = tuple(jnp.asarray(axis, dtype) for axis in table.axes)
+    values = jnp.asarray(table.values, dtype)
+    return lambda point: interpolate(axes, values, point)
 
 
 def _coordinate_bounds(problem: ir.Problem, coords: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
