@@ -26,14 +26,14 @@ def interpolate(axes: Sequence[jax.Array], values: jax.Array, point: jax.Array) 
     """
     cells, weights = [], []
     for i, axis in enumerate(axes):
-        x = point[i]
+        axis, x = jnp.asarray(axis, point.dtype), point[i]
         # `where`, not `clip`: at the edge itself the slope is the edge cell's, not half of it
         x = jnp.where(x < axis[0], axis[0], jnp.where(x > axis[-1], axis[-1], x))
         cell = jnp.clip(jnp.sum(axis[1:-1] <= x), 0, axis.shape[0] - 2)
         low, high = axis[cell], axis[cell + 1]
         cells.append(cell)
         weights.append((x - low) / (high - low))
-    corners = lax.dynamic_slice(values, cells, (2,) * len(axes))
+    corners = lax.dynamic_slice(jnp.asarray(values, point.dtype), cells, (2,) * len(axes))
     for t in weights:  # contract the leading axis: (1 - t) * lower + t * upper
         corners = corners[0] + t * (corners[1] - corners[0])
     return corners
