@@ -1,6 +1,8 @@
 """What `pinnc check` prints about a program that compiles: its coordinates, domains, fields,
-params, terms with the derivatives each needs, exact solutions, and notes on its integrals."""
+params, tables, terms with the derivatives each needs, exact solutions, and notes on its integrals."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from .compiler import defaults, ir
 from .compiler import options as table
@@ -21,6 +23,10 @@ def summary(compiled: Compiled, name: str) -> str:
                   f"{'s' if p.harmonics > 1 else ''}" for p in f.periodic]
     for p in problem.params:
         lines.append(f"  param {p.name} = {p.init:g}")
+    for t in problem.tables:
+        grid = " x ".join(str(len(axis)) for axis in t.axes)
+        lines.append(f"  table {t.name}({', '.join(t.coords)}): a {grid} grid from "
+                     f"{Path(t.path).name}, interpolated linearly")
     for term in problem.terms:
         plan = compiled.plan.term(term.label)
         needs = "; ".join(", ".join(f.needs()) for f in plan.fields)
