@@ -188,8 +188,8 @@ _STATEMENT_WORDS = ("let", "param", "domain", "field", "pde", "bc", "ic", "minim
 def _summarize(expected: set[str]) -> set[str]:
     if _STATEMENT_START <= expected:  # between statements: separators go without saying
         expected = (expected - _STATEMENT_START - {"SEMICOLON", "_NL", "$END"}) | {"a statement"}
-    if {"NAME", "NUMBER", "LPAR"} <= expected:
-        expected = (expected - _EXPRESSION_START) | {"an expression"}
+    if {"NAME", "NUMBER", "LPAR"} <= expected:  # a quoted file name (table's) goes unsaid
+        expected = (expected - _EXPRESSION_START - {"STRING"}) | {"an expression"}
     if _OPERATORS <= expected:
         expected = (expected - _OPERATORS) | {"an operator"}
     return expected

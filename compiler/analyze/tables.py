@@ -42,10 +42,12 @@ def check_coordinates(context, residual: sympy.Expr, coords: tuple[str, ...],
 
 
 def is_table(context, function: sympy.Expr) -> bool:
+    """Whether an applied function of a residual is a table (else it is a field)."""
     return function.func.__name__ in context.tables
 
 
 def _read(context, node: s.Call) -> ir.Table:
+    """The table a call names: its CSV read, its header's coordinates and its grid checked."""
     path = named_path(context.program.filename, node.args[0].value)
     csv = read_table(path, node.span)
     if len(csv.header) < 2:
@@ -64,7 +66,7 @@ def _read(context, node: s.Call) -> ir.Table:
 def _grid(csv: Csv, name: str, span: Span) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """The grid's axes (each coordinate's distinct values, increasing) and its values, shaped
     (n_0, ..., n_{d-1}). Refuses a coordinate with one value, and a combination of
-    coordinate values missing or given twice."""
+    coordinate values given twice or missing."""
     points, column = csv.values[:, :-1], csv.values[:, -1]
     axes = tuple(np.unique(points[:, i]) for i in range(points.shape[1]))
     for coord, axis in zip(csv.header, axes):
@@ -73,16 +75,16 @@ def _grid(csv: Csv, name: str, span: Span) -> tuple[tuple[np.ndarray, ...], np.n
                             f"needs at least 2 values along each coordinate", span)
     shape = tuple(len(axis) for axis in axes)
     index = tuple(np.searchsorted(axis, points[:, i]) for i, axis in enumerate(axes))
-    flat = np.ravel_multi_index(index, shape)
-    counts = np.bincount(flat, minlength=int(np.prod(shape)))
-    for count, problem in ((2, "appears {} times"), (0, "has no row")):
-        where = np.flatnonzero(counts >= 2 if count else counts == 0)
-        if where.size:
-            at = np.unravel_index(where[0], shape)
-            combination = ", ".join(f"{c}={axis[k]:g}" for c, axis, k in zip(csv.header, axes, at))
-            raise SpecError(f"{name}: not a rectilinear grid: the combination {combination} "
-                            f"{problem.format(counts[where[0]])} (every combination of the "
-                            f"listed coordinate values must appear once)", span)
+    counts = np.bincount(np.ravel_multi_index(index, shape), minlength=int(np.prod(shape)))
+    twice, missing = np.flatnonzero(counts > 1), np.flatnonzero(counts == 0)
+    if twice.size or missing.size:
+        first = twice[0] if twice.size else missing[0]
+        at = np.unravel_index(first, shape)
+        combination = ", ".join(f"{c}={axis[k]:g}" for c, axis, k in zip(csv.header, axes, at))
+        problem = f"appears {counts[first]} times" if twice.size else "has no row"
+        raise SpecError(f"{name}: not a rectilinear grid: the combination {combination} "
+                        f"{problem} (every combination of the listed coordinate values must "
+                        f"appear once)", span)
     values = np.empty(shape)
     values[index] = column
     return axes, values
