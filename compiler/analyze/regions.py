@@ -140,7 +140,8 @@ def _condition(context: Context, node: s.Predicate, within: ir.Domain) -> sympy.
 def _predicate(context: Context, node: s.Predicate, within: ir.Domain) -> sympy.Basic:
     def check(side: s.Expr, value: sympy.Expr) -> None:
         if value.atoms(sympy.core.function.AppliedUndef):
-            raise SpecError("a condition may use coordinates only, not fields", side.span)
+            raise SpecError("a condition may use coordinates only, not fields or tables",
+                            side.span)
         outside = {str(c) for c in value.free_symbols} - set(within.coords)
         if outside:
             raise SpecError(f"'{sorted(outside)[0]}' is not a coordinate of this domain "
