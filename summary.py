@@ -24,9 +24,10 @@ def summary(compiled: Compiled, name: str) -> str:
     for p in problem.params:
         lines.append(f"  param {p.name} = {p.init:g}")
     for t in problem.tables:
-        grid = " x ".join(str(len(axis)) for axis in t.axes)
-        lines.append(f"  table {t.name}({', '.join(t.coords)}): a {grid} grid from "
-                     f"{Path(t.path).name}, interpolated linearly")
+        nodes = " x ".join(str(len(axis)) for axis in t.axes)
+        spans = ", ".join(f"{c} in [{a[0]:g}, {a[-1]:g}]" for c, a in zip(t.coords, t.axes))
+        lines.append(f"  table {t.name}({', '.join(t.coords)}) from {Path(t.path).name}: "
+                     f"{nodes} nodes over {spans}, interpolated linearly (clamped outside)")
     for term in problem.terms:
         plan = compiled.plan.term(term.label)
         needs = "; ".join(", ".join(f.needs()) for f in plan.fields)

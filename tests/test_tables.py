@@ -11,6 +11,7 @@ import pytest
 
 import pinnc
 from pinnc import SpecError
+from pinnc.cli import main
 from pinnc.compiler.pipeline import compile_text
 from pinnc.runtime.kernels import laplacian, taylor
 from pinnc.runtime.kernels.interpolate import interpolate
@@ -139,6 +140,14 @@ def test_a_table_in_a_term_takes_the_coordinates_its_header_names(tmp_path):
     u = jax.vmap(problem.field_functions(params)["u"])(points)
     np.testing.assert_allclose(jax.jit(problem.residuals)(params, batch)["ic1"],
                                u - (2.0 * points[:, 0] + points[:, 1]), rtol=1e-10, atol=1e-12)
+
+
+def test_check_lists_a_table_with_its_grid(tmp_path, capsys):
+    write_csv(tmp_path / "k.csv", ("x", "y", "k"), table_rows(bilinear))
+    (tmp_path / "case.pde").write_text('let k = table("k.csv")\n' + HEAD + "pde u = k in O\n")
+    assert main(["check", str(tmp_path / "case.pde")]) == 0
+    assert ("table k(x, y) from k.csv: 5 x 4 nodes over x in [0, 1], y in [-1, 2]"
+            in capsys.readouterr().out)
 
 
 @pytest.mark.parametrize("csv, program, line, column, fragment", [
