@@ -4,8 +4,7 @@ options, and builds each term's SymPy residual. Every mistake is a `SpecError` a
 The parts, each reading and filling in one `names.Context`: `names` (declarations, coordinates,
 fields, lets), `domains`, `periodic` (fields periodic in coordinates), `regions` (``in``/``on``
 and ``where``), `terms` (the loss), `data` (data terms and exact solutions) and `tables`
-(functions given as data). The files a
-program names are read by `compiler.sources`.
+(functions given as data). The files a program names are read by `compiler.sources`.
 """
 from __future__ import annotations
 
