@@ -1,5 +1,6 @@
 """What `pinnc check` prints about a program that compiles: its coordinates, domains, fields,
-params, tables, terms with the derivatives each needs, exact solutions, and notes on its integrals."""
+params, tables, terms with the derivatives each needs, exact solutions, and notes on its
+integrals."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -52,17 +52,17 @@ def test_the_interpolant_is_exact_at_the_nodes():
 
 
 def test_the_interpolant_is_exact_for_a_function_linear_in_each_coordinate():
-    f = jax.vmap(lambda p: interpolate(AXES, jnp.asarray(grid_values(bilinear)), p))
+    f = jax.jit(jax.vmap(lambda p: interpolate(AXES, jnp.asarray(grid_values(bilinear)), p)))
     points = np.random.default_rng(2).uniform([0, -1], [1, 2], size=(50, 2))
     np.testing.assert_allclose(f(points), bilinear(points[:, 0], points[:, 1]), rtol=1e-12)
 
 
 def test_outside_the_grid_a_coordinate_is_clamped_to_the_edge():
-    f = jax.vmap(lambda p: interpolate(AXES, jnp.asarray(grid_values(bilinear)), p))
+    f = jax.jit(jax.vmap(lambda p: interpolate(AXES, jnp.asarray(grid_values(bilinear)), p)))
     outside = np.array([[-3.0, 0.5], [2.0, 0.5], [0.3, -5.0], [7.0, 9.0]])
     expected = bilinear(np.array([0.0, 1.0, 0.3, 1.0]), np.array([0.5, 0.5, -1.0, 2.0]))
     np.testing.assert_allclose(f(outside), expected, rtol=1e-12)
-    slope = jax.grad(lambda p: interpolate(AXES, jnp.asarray(grid_values(bilinear)), p))
+    slope = jax.jit(jax.grad(lambda p: interpolate(AXES, jnp.asarray(grid_values(bilinear)), p)))
     np.testing.assert_allclose(slope(jnp.array([-3.0, 0.5])), [0.0, 0.75 + 3.0 * 0.0])
 
 
@@ -80,17 +80,21 @@ def test_every_derivative_engine_gives_the_interpolants_derivatives():
     f = lambda p: interpolate(AXES, values, p)
     points = np.array([[0.1, 0.3], [0.55, -0.5], [0.8, 1.7]])
     slopes = np.stack(_cell_slopes(points[:, 0], points[:, 1]), axis=1)
-    np.testing.assert_allclose(jax.vmap(jax.grad(f))(points), slopes, rtol=1e-12)
-    hessians = jax.vmap(jax.hessian(f))(points)
+    directions = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+
+    @jax.jit
+    def engines(q):
+        """Reverse mode, Taylor mode along x, y and x + y, the forward Laplacian."""
+        at_point = jax.vmap(lambda p: (jax.grad(f)(p), jax.hessian(f)(p),
+                                       taylor.directional_derivatives(f, p, directions, 2)))
+        return (*at_point(q), *laplacian.forward_laplacian(f, q, (0, 1))[1:])
+
+    gradients, hessians, series, gradient, lap = engines(points)
+    np.testing.assert_allclose(gradients, slopes, rtol=1e-12)
     np.testing.assert_allclose(hessians, np.broadcast_to([[0, 2], [2, 0]], (3, 2, 2)), atol=1e-12)
-    along = jax.jit(jax.vmap(lambda p: taylor.directional_derivatives(f, p, np.eye(2), 2)))
-    series = along(points)
-    np.testing.assert_allclose(series[:, :, 1], slopes, rtol=1e-12)
-    np.testing.assert_allclose(series[:, :, 2], 0.0, atol=1e-12)
-    diagonal = jax.jit(jax.vmap(lambda p: taylor.directional_derivatives(f, p, np.ones((1, 2)),
-                                                                         2)))(points)
-    np.testing.assert_allclose(diagonal[:, 0, 2], 4.0, rtol=1e-12)  # 2 * the mixed partial
-    _, gradient, lap = jax.jit(lambda q: laplacian.forward_laplacian(f, q, (0, 1)))(points)
+    np.testing.assert_allclose(series[:, :2, 1], slopes, rtol=1e-12)
+    np.testing.assert_allclose(series[:, :2, 2], 0.0, atol=1e-12)
+    np.testing.assert_allclose(series[:, 2, 2], 4.0, rtol=1e-12)  # 2 * the mixed partial
     np.testing.assert_allclose(gradient, slopes, rtol=1e-12)
     np.testing.assert_allclose(lap, 0.0, atol=1e-12)
 
@@ -121,12 +125,12 @@ def test_a_let_table_and_its_derivatives_at_a_terms_points(tmp_path):
     u = jax.vmap(problem.field_functions(params)["u"])(points)
     x, y = points[:, 0], points[:, 1]
     expected = u - (bilinear(x, y) + (-2.0 + 3.0 * y) + 3.0)
-    np.testing.assert_allclose(jax.jit(problem.residuals)(params, batch)["pde1"], expected, rtol=1e-10,
-                               atol=1e-10)
+    residuals = jax.jit(problem.residuals)(params, batch)
+    np.testing.assert_allclose(residuals["pde1"], expected, rtol=1e-10, atol=1e-10)
 
 
 def test_a_table_in_a_term_takes_the_coordinates_its_header_names(tmp_path):
-    """A table of t alone, inline in an initial condition of a space-time problem, and the
+    """A table inline in an initial condition of a space-time problem, named table1; the
     header's order (t before x) need not be the domain's."""
     write_csv(tmp_path / "u0.csv", ("t", "x", "value"),
               table_rows(lambda t, x: 2.0 * x + t, (np.array([0.0, 1.0]), np.linspace(0, 1, 3))))
@@ -173,8 +177,9 @@ def test_check_lists_a_table_with_its_grid(tmp_path, capsys):
 def test_mistakes_are_refused_at_the_table(tmp_path, csv, program, line, column, fragment):
     if csv is not None:
         (tmp_path / "k.csv").write_text(csv)
-    text = (program + "\ndomain O = box(x in [0, 1], y in [0, 1])\ndomain L = interval(x in [0, 1])"
-            "\nfield u(x)\nfield v(x, y)\npde Dxx(u) = 0 in L\npde lap(v) = k in O\n")
+    text = (program + "\ndomain O = box(x in [0, 1], y in [0, 1])\n"
+            "domain L = interval(x in [0, 1])\nfield u(x)\nfield v(x, y)\n"
+            "pde Dxx(u) = 0 in L\npde lap(v) = k in O\n")
     with pytest.raises(SpecError) as caught:
         compile_text(text, str(tmp_path / "case.pde"))
     assert (caught.value.line, caught.value.column) == (line, column), str(caught.value)
