@@ -25,10 +25,11 @@ def set_syntax(value: object) -> str:
     if isinstance(value, tuple) and all(isinstance(v, ir.Phase) for v in value):
         return " then ".join(_phase(p) for p in value)
     if isinstance(value, ir.Model):
-        return (f"mlp(hidden=[{', '.join(map(str, value.hidden))}], "
-                f"activation={value.activation}, output={value.output})")
+        return value.describe()
     if isinstance(value, ir.Refine):
         return f"rar(every={value.every}, points={value.points})"
+    if isinstance(value, ir.Causal):
+        return f"causal(epsilon={value.epsilon:g}, slices={value.slices})"
     if isinstance(value, ir.Weighting):
         return f"gradnorm(every={value.every}, smoothing={value.smoothing:g})"
     if isinstance(value, float):
@@ -75,13 +76,20 @@ _VALUES: dict[str, Callable[[], str]] = {
     "precision": lambda: _words(table.PRECISIONS),
     "seed": lambda: _integer(0, table.MAX_SEED, "the random seed of the network's initial "
                              "weights and of the points"),
-    "model": lambda: (f"mlp(hidden=[W, ...], activation=A, output=A): the network of fields "
-                      f"declared without one; at most {table.MAX_LAYERS} layers of at most "
-                      f"{table.MAX_WIDTH:,} units; A {_words(table.ACTIVATIONS)}"),
+    "model": lambda: (f"mlp(hidden=[W, ...], activation=A, output=A), gated(hidden=[W, ...], "
+                      f"...) or pirate(blocks=N, width=W, ...), each also taking fourier=M, "
+                      f"sigma=S (M random Fourier features of the inputs) and factorized=true "
+                      f"or rwf(mean=1, std=0.1): the network of fields declared without one; "
+                      f"at most {table.MAX_LAYERS} layers of at most {table.MAX_WIDTH:,} units; "
+                      f"A {_words(table.ACTIVATIONS)}"),
     "time_limit": lambda: (f"a number of seconds in (0, {table.MAX_SECONDS:,}]: training "
                            "stops once it has trained this long (compilation excluded)"),
     "devices": lambda: ("all, or a number of local devices: the collocation points are split "
                         "over them (data parallelism)"),
+    "causal": lambda: ("none, or causal(epsilon=E, slices=M) (bare causal: "
+                       f"{set_syntax(ir.Causal())}): each pde term over a coordinate t takes "
+                       "its mean square per time slice, slice i weighted by exp(-E * the sum "
+                       "of the earlier slices' mean squares)"),
 }
 # What an option missing from `_VALUES` shows (tests/test_cli.py fails on it: describe it there).
 UNDESCRIBED = "see docs/language.md"

@@ -17,9 +17,7 @@ def summary(compiled: Compiled, name: str) -> str:
     for d in problem.domains:
         lines.append(f"  domain {d.name}: {ir.describe(d.domain)}")
     for f in problem.fields:
-        m = f.model
-        lines.append(f"  field {f.name}({', '.join(f.coords)}): mlp(hidden={list(m.hidden)}, "
-                     f"activation={m.activation}, output={m.output})")
+        lines.append(f"  field {f.name}({', '.join(f.coords)}): {f.model.describe()}")
         lines += [f"    periodic in {p.coord}, period {p.period:g}, {p.harmonics} harmonic"
                   f"{'s' if p.harmonics > 1 else ''}" for p in f.periodic]
     for p in problem.params:

@@ -83,9 +83,18 @@ class Estimate:
 
 
 def network_size(model: ir.Model, inputs: int) -> int:
-    """Weights and biases of an MLP from ``inputs`` coordinates to one output."""
-    widths = (inputs, *model.hidden, 1)
-    return sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    """The trained numbers of a network from ``inputs`` coordinates to one output
+    (`runtime.model.networks`): weights and biases, weight scales where factorized, and a
+    pirate net's block weights alpha. Fourier features are not trained."""
+    width = 2 * model.fourier if model.fourier else inputs
+    dense = lambda a, b: (a + 1) * b + (b if model.factorized else 0)
+    encoders = 2 * dense(width, model.hidden[0]) if model.form != "mlp" else 0
+    if model.form == "pirate":
+        h = model.hidden[0]
+        block = dense(width, h) + dense(h, h) + dense(h, width) + 1
+        return encoders + len(model.hidden) * block + dense(width, 1)
+    widths = (width, *model.hidden, 1)
+    return encoders + sum(dense(a, b) for a, b in zip(widths, widths[1:]))
 
 
 def estimate(problem: ir.Problem) -> Estimate:

@@ -227,11 +227,43 @@ class Region:
 # --- unknowns ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Factorization:
+    """Random weight factorization ``rwf(mean=m, std=s)``: every weight matrix is trained as
+    V scaled by exp(s) per output unit, with s drawn from N(m, s²) at the start."""
+    mean: float = 1.0
+    std: float = 0.1
+
+
+@dataclass(frozen=True)
 class Model:
-    """A network architecture: ``mlp(hidden=[...], activation=..., output=...)``."""
+    """A network architecture (`runtime.model.networks`).
+
+    ``form``: ``mlp`` (layers of ``hidden`` widths), ``gated`` (the same, each layer gating
+    between two encoders of the inputs) or ``pirate`` (residual blocks of width ``hidden[0]``,
+    one per entry of ``hidden``). ``fourier``: the number of random Fourier features
+    cos(Bz), sin(Bz) of the inputs z, B fixed and drawn from N(0, ``sigma``²); 0 for none.
+    """
     hidden: tuple[int, ...] = (32, 32, 32)
     activation: str = "tanh"
     output: str = "identity"
+    form: str = "mlp"
+    fourier: int = 0
+    sigma: float = 1.0
+    factorized: Factorization | None = None
+
+    def describe(self) -> str:
+        """The model as a program writes it, e.g. ``gated(hidden=[64, 64], activation=tanh,
+        output=identity, fourier=32, sigma=2)``."""
+        if self.form == "pirate":
+            shape = f"blocks={len(self.hidden)}, width={self.hidden[0]}"
+        else:
+            shape = f"hidden=[{', '.join(map(str, self.hidden))}]"
+        extra = f", fourier={self.fourier}, sigma={self.sigma:g}" if self.fourier else ""
+        if self.factorized is not None:
+            extra += (f", factorized=rwf(mean={self.factorized.mean:g}, "
+                      f"std={self.factorized.std:g})")
+        return (f"{self.form}({shape}, activation={self.activation}, output={self.output}"
+                f"{extra})")
 
 
 @dataclass(frozen=True)
@@ -394,6 +426,15 @@ class Weighting:
 
 
 @dataclass(frozen=True)
+class Causal:
+    """``causal(epsilon=e, slices=M)``: a pde term over time takes its mean square per time
+    slice (M slices of t), slice i weighted by exp(-e * the sum of the earlier slices' mean
+    squares), so that later times are fitted only once earlier ones are."""
+    epsilon: float = 1.0
+    slices: int = 32
+
+
+@dataclass(frozen=True)
 class Options:
     points: int = 2000
     boundary_points: int = 400
@@ -410,6 +451,7 @@ class Options:
     # the options the program left unset that `defaults.choose` chose, each with why
     chosen: tuple[tuple[str, str], ...] = ()
     devices: str | int = "all"  # local devices the points are split over: "all" or a number
+    causal: Causal | None = None
 
     def points_in(self, region: Region, points: int | None = None) -> int:
         """How many points a term or integral on ``region`` gets: the listed points of an

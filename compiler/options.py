@@ -52,6 +52,7 @@ MAX_LAYERS = 64
 MAX_SEED = 2**32 - 1
 MAX_SECONDS = 366 * 24 * 3600
 MAX_DEVICES = 4096
+MAX_SLICES = 4096
 
 
 def integer(node: s.Expr, what: str, minimum: int = 1, maximum: int | None = None) -> int:
@@ -133,27 +134,102 @@ def term_options(keywords: tuple[s.Keyword, ...]) -> tuple[float, int | None]:
     return weight, points
 
 
+# model form -> its keywords; each form also takes `_MODEL_EXTRAS`
+MODELS: Mapping[str, tuple[str, ...]] = {
+    "mlp": ("hidden", "activation", "output"),
+    "gated": ("hidden", "activation", "output"),
+    "pirate": ("blocks", "width", "activation", "output"),
+}
+_MODEL_EXTRAS = ("fourier", "sigma", "factorized")
+MAX_FEATURES = 8192
+# a pirate net's defaults: three blocks of 64 units on 32 Fourier features (64 inputs)
+PIRATE_DEFAULTS = {"blocks": 3, "width": 64, "fourier": 32}
+
+
 def model(node: s.Expr) -> ir.Model:
-    """``mlp(hidden=[64, 64], activation=tanh, output=identity)`` -> `ir.Model`."""
-    if not isinstance(node, s.Call) or node.func.id != "mlp":
-        raise SpecError("expected a model: mlp(hidden=[...], activation=..., output=...)",
+    """``mlp(hidden=[64, 64], activation=tanh, output=identity)``, ``gated(...)`` (the same
+    keywords) or ``pirate(blocks=3, width=64, ...)``, each also with ``fourier=M, sigma=S``
+    and ``factorized=...`` -> `ir.Model`."""
+    if not isinstance(node, s.Call) or node.func.id not in MODELS:
+        found = node.func.id if isinstance(node, s.Call) else None
+        hint = did_you_mean(found, MODELS) if found else ""
+        raise SpecError("expected a model: mlp(hidden=[...], activation=..., output=...), "
+                        f"gated(hidden=[...], ...) or pirate(blocks=N, width=W, ...){hint}",
                         node.span)
-    keywords = _keywords(node, ("hidden", "activation", "output"))
+    form = node.func.id
+    keywords = _keywords(node, MODELS[form] + _MODEL_EXTRAS)
     default = ir.Model()
-    hidden = default.hidden
-    if "hidden" in keywords:
-        value = keywords["hidden"].value
-        if not isinstance(value, s.Vector):
-            raise SpecError("hidden must be a list of layer widths, e.g. [32, 32]", value.span)
-        if len(value.items) > MAX_LAYERS:
-            raise SpecError(f"at most {MAX_LAYERS} hidden layers, got {len(value.items)}",
-                            value.span)
-        hidden = tuple(integer(item, "a layer width", maximum=MAX_WIDTH) for item in value.items)
+    hidden = _pirate_widths(keywords) if form == "pirate" else _hidden(keywords, form)
     activation = (word(keywords["activation"].value, ACTIVATIONS, "activation")
                   if "activation" in keywords else default.activation)
     output = (word(keywords["output"].value, ACTIVATIONS, "output")
               if "output" in keywords else default.output)
-    return ir.Model(hidden=hidden, activation=activation, output=output)
+    fourier, sigma = _fourier(keywords, PIRATE_DEFAULTS["fourier"] if form == "pirate" else 0)
+    factorized = factorization(keywords["factorized"].value) if "factorized" in keywords else None
+    return ir.Model(hidden=hidden, activation=activation, output=output, form=form,
+                    fourier=fourier, sigma=sigma, factorized=factorized)
+
+
+def _hidden(keywords: Mapping[str, s.Keyword], form: str) -> tuple[int, ...]:
+    """An mlp's or gated net's ``hidden=[...]``; a gated net's widths are all equal (every
+    layer mixes the same two encoders)."""
+    if "hidden" not in keywords:
+        return ir.Model().hidden
+    value = keywords["hidden"].value
+    if not isinstance(value, s.Vector):
+        raise SpecError("hidden must be a list of layer widths, e.g. [32, 32]", value.span)
+    if len(value.items) > MAX_LAYERS:
+        raise SpecError(f"at most {MAX_LAYERS} hidden layers, got {len(value.items)}",
+                        value.span)
+    if form == "gated" and not value.items:
+        raise SpecError("a gated net needs at least one hidden layer", value.span)
+    hidden = tuple(integer(item, "a layer width", maximum=MAX_WIDTH) for item in value.items)
+    for item, width in zip(value.items, hidden):
+        if form == "gated" and width != hidden[0]:
+            raise SpecError(f"a gated net's layers all have the width of its encoders: "
+                            f"{width} differs from {hidden[0]}", item.span)
+    return hidden
+
+
+def _pirate_widths(keywords: Mapping[str, s.Keyword]) -> tuple[int, ...]:
+    """A pirate net's ``blocks`` and ``width`` as the hidden widths (one per block)."""
+    blocks = (integer(keywords["blocks"].value, "blocks", maximum=MAX_LAYERS)
+              if "blocks" in keywords else PIRATE_DEFAULTS["blocks"])
+    width = (integer(keywords["width"].value, "width", maximum=MAX_WIDTH)
+             if "width" in keywords else PIRATE_DEFAULTS["width"])
+    return (width,) * blocks
+
+
+def _fourier(keywords: Mapping[str, s.Keyword], default: int) -> tuple[int, float]:
+    """``fourier=M, sigma=S`` -> (M, S); M = 0 is no Fourier features."""
+    fourier = (integer(keywords["fourier"].value, "fourier", minimum=0, maximum=MAX_FEATURES)
+               if "fourier" in keywords else default)
+    sigma = ir.Model().sigma
+    if "sigma" in keywords:
+        value = keywords["sigma"].value
+        if not fourier:
+            raise SpecError("sigma is the scale of Fourier features: give fourier=M too",
+                            keywords["sigma"].name.span)
+        sigma = literal(value)
+        if not sigma > 0:
+            raise SpecError(f"sigma must be positive, got {sigma:g}", value.span)
+    return fourier, sigma
+
+
+def factorization(node: s.Expr) -> ir.Factorization | None:
+    """``true``, ``false`` or ``rwf(mean=1, std=0.1)`` -> `ir.Factorization` or None."""
+    if isinstance(node, s.Name) and node.id in ("true", "false"):
+        return ir.Factorization() if node.id == "true" else None
+    if not isinstance(node, s.Call) or node.func.id != "rwf":
+        raise SpecError("factorized must be true, false or rwf(mean=M, std=S) (random weight "
+                        "factorization)", node.span)
+    keywords = _keywords(node, ("mean", "std"))
+    default = ir.Factorization()
+    mean = literal(keywords["mean"].value) if "mean" in keywords else default.mean
+    std = literal(keywords["std"].value) if "std" in keywords else default.std
+    if std < 0:
+        raise SpecError(f"std must not be negative, got {std:g}", keywords["std"].value.span)
+    return ir.Factorization(mean=mean, std=std)
 
 
 def phase(node: s.Expr) -> ir.Phase:
@@ -217,6 +293,25 @@ def weighting(node: s.Expr) -> ir.Weighting | None:
     return ir.Weighting(every=every, smoothing=smoothing)
 
 
+def causal(node: s.Expr) -> ir.Causal | None:
+    """``causal(epsilon=1, slices=32)`` (bare ``causal``: those) -> `ir.Causal`; ``none`` ->
+    None."""
+    if isinstance(node, s.Name) and node.id in ("none", "causal"):
+        return ir.Causal() if node.id == "causal" else None
+    if not isinstance(node, s.Call) or node.func.id != "causal":
+        raise SpecError("expected causal(epsilon=E, slices=M) (causal weighting of the pde "
+                        "terms over time) or none", node.span)
+    keywords = _keywords(node, ("epsilon", "slices"))
+    default = ir.Causal()
+    epsilon = literal(keywords["epsilon"].value) if "epsilon" in keywords else default.epsilon
+    if epsilon < 0:
+        raise SpecError(f"epsilon must not be negative, got {epsilon:g}",
+                        keywords["epsilon"].value.span)
+    slices = (integer(keywords["slices"].value, "slices", maximum=MAX_SLICES)
+              if "slices" in keywords else default.slices)
+    return ir.Causal(epsilon=epsilon, slices=slices)
+
+
 def _callee(node: s.Call | s.Name) -> str:
     return node.func.id if isinstance(node, s.Call) else node.id
 
@@ -242,6 +337,7 @@ _READERS: Mapping[str, Callable[[s.SetOption], object]] = {
     "model": lambda st: model(_single(st)),
     "time_limit": lambda st: seconds(_single(st), "time_limit"),
     "devices": lambda st: devices(_single(st)),
+    "causal": lambda st: causal(_single(st)),
 }
 OPTION_NAMES = tuple(_READERS)
 

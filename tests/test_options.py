@@ -50,7 +50,7 @@ def test_an_override_replaces_the_programs_value_but_setting_twice_is_a_mistake(
 @pytest.mark.parametrize("text, reason", [
     ("set pionts = 10", "unknown option 'pionts' (did you mean 'points'?); options are points, "
                         "boundary_points, sampler, resample_every, refine, weighting, optimizer, "
-                        "precision, seed, model, time_limit, devices"),
+                        "precision, seed, model, time_limit, devices, causal"),
     ("set points = 0", "points must be an integer >= 1, got 0"),
     ("set points = 2.5", "points must be an integer >= 1, got 2.5"),
     ("set points = 1e9", "points must be at most 10,000,000, got 1,000,000,000"),

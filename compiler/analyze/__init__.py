@@ -64,6 +64,8 @@ def _problem(context: Context, overrides: Sequence[s.SetOption]) -> ir.Problem:
     if not loss:
         raise SpecError("the program has nothing to train: add a pde, bc, ic or minimize "
                         "statement", Span(1, 1))
+    if options.causal is not None:
+        _check_causal(loss, [*context.of_type(s.SetOption), *overrides])
     problem = ir.Problem(
         name=_stem(context.program.filename), coords=tuple(context.coords),
         domains=tuple(context.domains.values()), fields=tuple(context.fields.values()),
@@ -92,6 +94,14 @@ def _declarations(context: Context, default_model: ir.Model) -> None:
         context.add_field(names.field_of(context, statement, default_model))
     for statement in context.of_type(s.Periodic):
         periodic(context, statement)
+
+
+def _check_causal(loss: Sequence[ir.Term], statements: Sequence[s.SetOption]) -> None:
+    """Refuse ``set causal`` where no pde term's points have a time coordinate ``t``."""
+    if not any(term.kind == "pde" and "t" in term.coords for term in loss):
+        statement = [st for st in statements if st.name.id == "causal"][-1]
+        raise SpecError("causal weighting slices the pde terms' points in time, but no pde "
+                        "term has a coordinate 't'", statement.values[0].span)
 
 
 def _stem(filename: str) -> str:

@@ -17,7 +17,7 @@ from ...compiler import ir
 from ...compiler.errors import SpecError
 from .. import geometry
 from ..kernels.interpolate import interpolate
-from . import networks
+from . import causal, networks
 from .batch import Batch, Entry
 from .generated import load_module
 
@@ -54,6 +54,10 @@ class Problem:
         self._bounds = {f.name: _coordinate_bounds(self.ir, f.coords) for f in self.ir.fields}
         self._terms = {term.label: term for term in self.ir.terms}
         self._tables = {t.name: _interpolant(t, self.dtype) for t in self.ir.tables}
+        self._fourier = {f.name: networks.embedding(f.model, networks.input_width(f),
+                                                    self.options.seed, i, self.dtype)
+                         for i, f in enumerate(self.ir.fields)}
+        self._causal = self._causal_terms()
         # training's compiled chunks of steps, by what they were compiled for (`training.loop`)
         self._compiled_chunks: dict = {}
 
@@ -131,42 +135,72 @@ class Problem:
             lows, highs = self._bounds[f.name]
             layers = params["fields"][f.name]
             periodic = tuple((f.coords.index(p.coord), p) for p in f.periodic)
-            return lambda point: networks.apply(layers, f.model, lows, highs, point, periodic)
+            fourier = self._fourier[f.name]
+            return lambda point: networks.apply(layers, f.model, lows, highs, point, periodic,
+                                                fourier)
         return {**{f.name: bind(f) for f in self.ir.fields}, **self._tables}
 
     def loss(self, params: Params, batch: Batch, weights=None) -> jax.Array:
         """The total loss, a scalar; ``weights`` ({label: scalar}, adaptive weighting)
         multiplies each term's own weight."""
-        if weights is None:
+        if weights is None and not self._causal:
             return self.module.loss(self.field_functions(params), params["params"], batch)
         values = self.term_values(params, batch)
-        return sum(self._terms[label].weight * weights[label] * value
-                   for label, value in values.items())
+        return sum(self._terms[label].weight * (1.0 if weights is None else weights[label])
+                   * value for label, value in values.items())
 
     def residuals(self, params: Params, batch: Batch) -> dict[str, jax.Array]:
         """{label: (N,) residuals at that term's points}."""
         return self.module.residuals(self.field_functions(params), params["params"], batch)
 
     def term_values(self, params: Params, batch: Batch) -> dict[str, jax.Array]:
-        """{label: mean square residual, or a minimize term's value}."""
-        return self.module.term_values(self.field_functions(params), params["params"], batch)
+        """{label: mean square residual (causally weighted under ``set causal``), or a minimize
+        term's value}."""
+        values = self.module.term_values(self.field_functions(params), params["params"], batch)
+        if self._causal:
+            residuals = self.residuals(params, batch)
+            values.update({label: jnp.sum(self._causal_weights(label, residuals[label], batch)
+                                          * residuals[label] ** 2) for label in self._causal})
+        return values
+
+    def _causal_terms(self) -> dict[str, tuple[int, float, float]]:
+        """{label: (column of t, t's low, t's high)} of the pde terms over time that ``set
+        causal`` weights; empty without it."""
+        if self.options.causal is None:
+            return {}
+        terms = {}
+        for term in self.ir.terms:
+            if term.kind == "pde" and "t" in term.coords:
+                column = term.coords.index("t")
+                low, high = geometry.build(term.region.domain).bounding_box()
+                terms[term.label] = (column, float(low[column]), float(high[column]))
+        return terms
+
+    def _causal_weights(self, label: str, residual: jax.Array, batch: Batch) -> jax.Array:
+        column, low, high = self._causal[label]
+        return causal.point_weights(residual, batch[label], column, low, high,
+                                    self.options.causal)
 
     def residual_vector(self, params: Params, batch: Batch, weights=None) -> jax.Array:
         """Every residual, scaled so that the loss is its squared norm: the terms' residuals
         times sqrt(weight / N), concatenated (M,). Least-squares terms only (not minimize)."""
         residuals = self.residuals(params, batch)
-        scales = self._row_scales(batch, weights)
+        scales = self._row_scales(batch, weights, residuals)
         return jnp.concatenate([scales[term.label] * residuals[term.label]
                                 for term in self.ir.terms])
 
-    def _row_scales(self, batch: Batch, weights=None) -> dict[str, jax.Array]:
+    def _row_scales(self, batch: Batch, weights=None, residuals=None) -> dict[str, jax.Array]:
         """{label: (N,) sqrt(weight / N)}, N the points the entry counts (its mask), the
-        weight the term's times its adaptive multiplier in ``weights`` ({label: scalar})."""
+        weight the term's times its adaptive multiplier in ``weights`` ({label: scalar}); a
+        causal term's sqrt(weight c), c its `causal.point_weights` at ``residuals``."""
         scales = {}
         for term in self.ir.terms:
             entry = batch[term.label]
             weight = term.weight * (1.0 if weights is None else weights[term.label])
-            if entry.mask is not None:
+            if term.label in self._causal:
+                c = self._causal_weights(term.label, residuals[term.label], batch)
+                scales[term.label] = jnp.sqrt(weight * c)
+            elif entry.mask is not None:
                 # a sample of rows may hold none that count
                 counted = jnp.maximum(jnp.sum(entry.mask), 1)
                 scales[term.label] = jnp.sqrt(weight * entry.mask / counted)
@@ -175,6 +209,10 @@ class Problem:
                 scales[term.label] = jnp.full((n,), jnp.sqrt(weight / n), self.dtype)
         return scales
 
+    def _causal_residuals(self, params: Params, batch: Batch) -> dict[str, jax.Array] | None:
+        """The residuals `_row_scales` needs for causal terms, or None without any."""
+        return self.residuals(params, batch) if self._causal else None
+
     def residual_jacobian(self, params: Params, batch: Batch, weights=None) -> jax.Array:
         """The Jacobian (M, P) of `residual_vector` with respect to the flattened parameters
         (`jax.flatten_util.ravel_pytree` order). Row i depends on point i only (and on the
@@ -182,8 +220,8 @@ class Problem:
         O(M·P), where `jax.jacrev` of the whole vector would cost O(M²·P)."""
         theta, unravel = ravel_pytree(params)
         labels = {term.label for term in self.ir.terms}
-        rows = self._residual_rows(batch, theta, unravel, self._row_scales(batch, weights),
-                                   labels)
+        scales = self._row_scales(batch, weights, self._causal_residuals(params, batch))
+        rows = self._residual_rows(batch, theta, unravel, scales, labels)
         return jnp.concatenate([rows[term.label] for term in self.ir.terms])
 
     def sampled_residual_jacobian(self, params: Params, batch: Batch, key: jax.Array,
@@ -263,7 +301,7 @@ class Problem:
         that Hessian is not positive semi-definite, its negative eigenvalues are taken as
         zero (the Gauss–Newton matrix of its convex part)."""
         theta, unravel = ravel_pytree(params)
-        scales = self._row_scales(batch, weights)
+        scales = self._row_scales(batch, weights, self._causal_residuals(params, batch))
         squares = {term.label for term in self.ir.terms if term.kind != "minimize"}
         rows = self._residual_rows(batch, theta, unravel, scales, squares)
         for term in self.ir.terms:
