@@ -86,9 +86,9 @@ def test_fourier_features_are_fixed_by_the_seed_and_never_trained():
     assert not any(leaf.shape == B.shape for leaf in jax.tree.leaves(params))
     np.testing.assert_array_equal(fresh(source, model, seed=7)[0]._fourier["u"], B)
     assert not np.allclose(fresh(source, model, seed=8)[0]._fourier["u"], B)
-    result = problem.train(progress=False, optimizer="adam(steps=5)")
-    np.testing.assert_array_equal(result.problem._fourier["u"], B)
-    assert ravel_pytree(result.params)[0].size == ravel_pytree(params)[0].size
+    batch = problem.sample(jax.random.key(0))
+    grad = jax.grad(problem.loss)(params, batch)  # what every optimizer steps along
+    assert jax.tree.structure(grad) == jax.tree.structure(params)
     z = jnp.stack([POINTS[:, 1], jnp.cos(jnp.pi * POINTS[:, 0]), jnp.sin(jnp.pi * POINTS[:, 0])],
                   axis=1)
     hidden = jnp.tanh(jnp.concatenate([jnp.cos(z @ B), jnp.sin(z @ B)], axis=1)
@@ -129,10 +129,11 @@ def test_causal_weights_follow_the_formula():
 
 
 def test_causal_loss_and_least_squares_rows_agree():
+    small = dict(TINY, points=16, boundary_points=8)
     problem, params, _ = fresh(HEAT + "set causal = causal(epsilon=2, slices=8)\n",
-                               "mlp(hidden=[6])", **TINY)
+                               "mlp(hidden=[6])", **small)
     batch = problem.sample(jax.random.key(0))
-    plain = pinnc.compile_source(HEAT, name="case", model="mlp(hidden=[6])", **TINY)
+    plain = pinnc.compile_source(HEAT, name="case", model="mlp(hidden=[6])", **small)
     values, plain_values = problem.term_values(params, batch), plain.term_values(params, batch)
     assert float(values["ic1"]) == pytest.approx(float(plain_values["ic1"]), rel=1e-12)
     assert float(values["pde1"]) != pytest.approx(float(plain_values["pde1"]), rel=1e-3)
@@ -157,6 +158,7 @@ def decreases(source, model, optimizer, **options):
     assert losses[-1] < 0.7 * losses[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, optimizer", [
     ("pirate(blocks=1, width=8, fourier=4)", "engd(steps=4)"),
     ("gated(hidden=[8], fourier=4, factorized=true)", "adam(steps=30, lr=1e-2)"),
@@ -165,6 +167,7 @@ def test_a_tiny_training_decreases_the_loss(model, optimizer):
     decreases(HEAT, model, optimizer)
 
 
+@pytest.mark.slow
 def test_causal_training_decreases_the_loss_with_a_least_squares_optimizer():
     decreases(HEAT + "set causal = causal(epsilon=1, slices=4)\n", "mlp(hidden=[8])",
               "nystrom(steps=4, rank=16)")
