@@ -470,7 +470,8 @@ def test_run_json_records_versions_seed_date_devices_command_and_options(trained
     assert options["optimizer"] == [{"name": "lbfgs", "steps": 50, "memory": 10.0,
                                      "loss_tol": 0.0, "grad_tol": 0.0}]
     assert options["model"] == {"hidden": [32, 32, 32], "activation": "tanh",
-                                "output": "identity"}
+                                "output": "identity", "form": "mlp", "fourier": 0,
+                                "sigma": 1.0, "factorized": None}
     assert options["refine"] is None and options["precision"] == "float64"
 
 
