@@ -76,6 +76,19 @@ def test_a_plain_mlp_keeps_its_layout():
         {"w": (2, 5), "b": (5,)}, {"w": (5, 3), "b": (3,)}, {"w": (3, 1), "b": (1,)}]
 
 
+@pytest.mark.parametrize("form", ["mlp(hidden=[6, 5]", "gated(hidden=[6, 6]"])
+def test_a_factorized_network_starts_as_the_unfactorized_one(form):
+    source = BOX + "pde lap(u) = 0 in O\n"
+    plain = pinnc.compile_source(source, name="case", model=form + ")")
+    factorized = pinnc.compile_source(source, name="case", model=form + ", factorized=true)")
+    params, rwf = (p.init(jax.random.key(2)) for p in (plain, factorized))
+    scales = [layer["s"] for layer in jax.tree.leaves(rwf, is_leaf=lambda v: "s" in v)
+              if isinstance(layer, dict)]
+    assert scales and all(float(jnp.std(s)) > 0 for s in scales if s.size > 1)
+    np.testing.assert_allclose(factorized.field("u", rwf)(POINTS),
+                               plain.field("u", params)(POINTS), rtol=1e-12)
+
+
 def test_fourier_features_are_fixed_by_the_seed_and_never_trained():
     source = BOX + "periodic u in x\npde lap(u) = 1 in O\nbc u = 0 on boundary(O)\n"
     model = "mlp(hidden=[8], fourier=5, sigma=3)"

@@ -43,7 +43,7 @@ def embedding(model: ir.Model, in_dim: int, seed: int, index: int, dtype) -> jax
     return jnp.asarray(rng.normal(0.0, model.sigma, (in_dim, model.fourier)), dtype)
 
 
-def init(key: jax.Array, model: ir.Model, in_dim: int, dtype):
+def init(key: jax.Array, model: ir.Model, in_dim: int, dtype) -> list[dict] | dict:
     """A network's start parameters: Glorot-normal weights and zero biases (`ir.Model`'s
     forms: `apply` says how each uses them). A plain mlp's are the list of its layers."""
     width = 2 * model.fourier if model.fourier else in_dim
@@ -121,7 +121,7 @@ def _layers(key: jax.Array, widths: tuple[int, ...], model: ir.Model, dtype) -> 
         scale = float(np.sqrt(2.0 / (fan_in + fan_out)))  # a Python float keeps ``dtype``
         layer = {"w": scale * jax.random.normal(k, (fan_in, fan_out), dtype),
                  "b": jnp.zeros((fan_out,), dtype)}
-        layers.append(_factorized(jax.random.fold_in(k, 1), layer, model.factorized))
+        layers.append(_factorized(k, layer, model.factorized))
     return layers
 
 
@@ -130,6 +130,7 @@ def _factorized(key: jax.Array, layer: dict, rwf: ir.Factorization | None) -> di
     unit and V = W / exp(s), so the network starts as the unfactorized one."""
     if rwf is None:
         return layer
+    key = jax.random.fold_in(key, 1)  # not the key the weights were drawn with
     s = rwf.mean + rwf.std * jax.random.normal(key, layer["b"].shape, layer["b"].dtype)
     return {"s": s, "v": layer["w"] / jnp.exp(s), "b": layer["b"]}
 
