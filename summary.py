@@ -55,6 +55,10 @@ def training(problem: ir.Problem) -> list[str]:
     lines = [f"  training: {phases}{limit}; about {defaults.duration(cost.seconds(first))} a "
              f"step, {defaults.duration(total)} in all (estimated for 2 CPU cores)"]
     lines += [f"    {name} chosen: {why}" for name, why in options.chosen]
+    if options.causal is not None:
+        timed = [t.label for t in problem.terms if t.kind == "pde" and "t" in t.coords]
+        lines.append(f"    causal: {', '.join(timed)} weighted over {options.causal.slices} "
+                     f"slices of t, epsilon {options.causal.epsilon:g}")
     return lines
 
 

@@ -224,9 +224,11 @@ def test_misuse_is_refused_at_its_place(source, line, column, fragment):
     assert fragment in str(error.value)
 
 
-def test_check_shows_the_model():
-    compiled = compile_text(BOX + "pde lap(u) = 0 in O\nset model = pirate(width=16, "
-                            "factorized=true)\n", "case.pde")
-    assert compiled.problem.fields[0].model.describe() == (
-        "pirate(blocks=3, width=16, activation=tanh, output=identity, fourier=32, sigma=1, "
-        "factorized=rwf(mean=1, std=0.1))")
+def test_check_shows_the_model_and_the_causal_terms():
+    from pinnc.summary import summary
+    compiled = compile_text(HEAT + "set model = pirate(width=16, factorized=true)\n"
+                            "set causal = causal(slices=8)\n", "case.pde")
+    text = summary(compiled, "case.pde")
+    assert ("  field u(x, t): pirate(blocks=3, width=16, activation=tanh, output=identity, "
+            "fourier=32, sigma=1, factorized=rwf(mean=1, std=0.1))\n") in text
+    assert "    causal: pde1 weighted over 8 slices of t, epsilon 1" in text
