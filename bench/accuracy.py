@@ -1,16 +1,19 @@
 """Train every example with its own options and print one table.
 
-    python bench/accuracy.py [NAME ...] [--set OPTION=VALUE ...]
+    python bench/accuracy.py [NAME | FILE.pde ...] [--untuned] [--set OPTION=VALUE ...]
+
+``--untuned`` trains instead the programs of `bench/untuned/`, written as their authors would
+(their own networks and points, no optimizer), with pinnc's defaults.
 
 Columns: problem; the figure of merit (relative L2 error of each field with an `exact`; for
 `heat_inverse` the relative error of kappa against 0.1; for `seed` the largest spread of u
 along x; for `burgers` the relative L2 error against the Cole–Hopf solution on a 201 x 101
-grid, `bench/references.py`); optimizer steps; training and compile seconds; status.
+grid, `bench/references.py`); optimizer steps; training and compile seconds; status (and why
+training stopped early); the optimizer phases.
 """
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,7 @@ from pinnc.compiler.pipeline import parse_assignment
 import references  # bench/references.py, beside this script
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+UNTUNED = Path(__file__).resolve().parent / "untuned"
 KAPPA = 0.1  # heat_observations.csv was made with kappa = 0.1
 
 
@@ -47,20 +51,24 @@ def figures(name: str, result) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="examples to run (default: all)")
+    parser.add_argument("names", nargs="*", help="examples, or .pde files, to run (default: all)")
+    parser.add_argument("--untuned", action="store_true", help="the programs of bench/untuned/")
     parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE")
     args = parser.parse_args()
     overrides = dict(parse_assignment(a) for a in args.set)
-    paths = [EXAMPLES / f"{n}.pde" for n in args.names] or sorted(EXAMPLES.glob("*.pde"))
+    paths = [Path(n) if n.endswith(".pde") else EXAMPLES / f"{n}.pde" for n in args.names]
+    paths = paths or sorted((UNTUNED if args.untuned else EXAMPLES).glob("*.pde"))
     print(f"{'problem':14} {'figure':22} {'value':>10} {'steps':>6} {'train s':>8} "
-          f"{'compile s':>9}  status", flush=True)
+          f"{'compile s':>9}  status  optimizer", flush=True)
     for path in paths:
-        started = time.perf_counter()
-        result = pinnc.compile_file(path, **overrides).train(progress=False)
+        problem = pinnc.compile_file(path, **overrides)
+        result = problem.train(progress=False)
         m = result.metrics
+        status = m["status"] + (f" ({m['stopped']})" if m.get("stopped") else "")
+        phases = " then ".join(p.name for p in problem.options.optimizer)
         for what, value in figures(path.stem, result) or [("(no exact solution)", float("nan"))]:
             print(f"{path.stem:14} {what:22} {value:10.3e} {m['steps']:6d} {m['time_s']:8.1f} "
-                  f"{m['compile_s']:9.1f}  {m['status']}", flush=True)
+                  f"{m['compile_s']:9.1f}  {status}  {phases}", flush=True)
 
 
 if __name__ == "__main__":

@@ -144,26 +144,33 @@ def test_a_sampled_sketch_and_whole_iterations_train_with_the_backtracking_searc
     assert result.metrics["fields"]["u"]["rel_l2"] < 1e-5, result.metrics["fields"]
 
 
-def test_the_backtracking_search_takes_the_first_length_that_lowers_the_loss():
-    residual, theta = small_residual(40, 12)
-    params = {"w": theta}
-    value_fn = lambda q: jnp.sum(residual(q["w"]) ** 2)
-    search = line_search(1)
-    state = search.init(params)
-    direction = {"w": -jax.grad(value_fn)(params)["w"]}
-    sizes = []
-    for _ in range(4):
-        updates, state = search.update(direction, state, params, value_fn=value_fn)
+def test_the_backtracking_search_finds_the_grids_length_with_fewer_losses():
+    rng = np.random.default_rng(0)
+    A, y = jnp.asarray(rng.normal(size=(30, 8))), jnp.asarray(rng.normal(size=30))
+    evaluations = []
+
+    def value_fn(q):
+        evaluations.append(1)
+        return jnp.sum((A @ q["w"] - y) ** 2)
+
+    params = {"w": jnp.zeros(8)}
+    gauss_newton = jnp.linalg.lstsq(A, y)[0]
+    # along a least-squares line the loss is a parabola: the grid's best is where it turns
+    for direction, best in ((gauss_newton, 1.0), (4 * gauss_newton, 0.25),
+                            (-0.01 * jax.grad(value_fn)(params)["w"], None)):
+        grid, _ = line_search(16).update({"w": direction}, line_search(16).init(params),
+                                         params, value_fn=value_fn)
+        evaluations.clear()
+        with jax.disable_jit():
+            search = line_search(1)
+            updates, state = search.update({"w": direction}, search.init(params), params,
+                                           value_fn=value_fn, value=value_fn(params))
+        np.testing.assert_allclose(updates["w"], grid["w"], rtol=1e-12)
         size = float(tree_get(state, "step_size"))
-        # the largest of 2^0, 2^-1, ... (from twice the last) that lowers the loss
-        start = 1.0 if not sizes else min(2 * sizes[-1], 1.0)
-        lengths = [start * 2.0 ** -i for i in range(16)]
-        lowered = [a for a in lengths if float(value_fn({"w": theta + a * direction["w"]}))
-                   < float(value_fn(params))]
-        assert size == lowered[0], (size, lowered[:3])
-        np.testing.assert_allclose(updates["w"], size * direction["w"])
-        sizes.append(size)
-    assert sizes[-1] < 1  # the gradient's full length overshoots: some steps were halved
+        if best is not None:
+            assert size == best
+            # the lengths down to the best and one more, and the loss at the start
+            assert len(evaluations) == int(np.log2(1 / best)) + 3, len(evaluations)
 
 
 def test_the_jacobian_is_formed_only_where_it_fits():

@@ -12,7 +12,8 @@ several devices, always in the parameter form (`choose_form`). ``λ = damping ·
 `engd` is three units: `scale_by_gauss_newton` (the direction, for a given damping),
 `scale_by_grid_linesearch` (the best of the step lengths ``2⁰, 2⁻¹, …`` on the loss itself, all
 evaluated at once; a step that does not lower the loss is not taken, so the loss never
-increases; or, one loss at a time, `scale_by_backtracking_linesearch`) and `adapt_damping` around them (the damping for the next step, from the step
+increases; or the same lengths one loss at a time from the longest, down to the first that does
+worse than the one before, `scale_by_backtracking_linesearch`) and `adapt_damping` around them (the damping for the next step, from the step
 length taken).
 """
 from __future__ import annotations
@@ -210,10 +211,12 @@ def scale_by_grid_linesearch(grid: int = GRID) -> optax.GradientTransformationEx
 
 
 def scale_by_backtracking_linesearch(trials: int = GRID) -> optax.GradientTransformationExtraArgs:
-    """The first step along ``updates`` that lowers the loss, of the lengths ``a, a/2, a/4, …``
-    (at most ``trials`` of them), one loss at a time: ``a`` is twice the last length taken (at
-    most 1), or 1 after a rejected step. A Gauss–Newton step is mostly taken whole, so this
-    costs one or two losses where the grid (`scale_by_grid_linesearch`) costs ``grid``.
+    """The best step along ``updates`` of the lengths ``2⁰, 2⁻¹, …`` (at most ``trials``), one
+    loss at a time from the longest, stopping at the first that does worse than the one before
+    it once one has lowered the loss: where the loss along the step falls, then rises, as it
+    mostly does, this is the grid's choice (`scale_by_grid_linesearch`) at the cost of the
+    lengths down to it and one more (a Gauss–Newton step mostly takes the full length: two
+    losses) instead of ``grid``.
 
     Args and returns: those of `scale_by_grid_linesearch`.
     """
@@ -223,21 +226,26 @@ def scale_by_backtracking_linesearch(trials: int = GRID) -> optax.GradientTransf
 
     def update(updates, state, params, *, value_fn: Callable,
                value: jax.Array | None = None, **extra):
-        del extra
+        del state, extra
         theta, unravel = ravel_pytree(params)
         direction = ravel_pytree(updates)[0]
         current = value_fn(params) if value is None else value
-        start = jnp.where(state.step_size > 0, jnp.minimum(2 * state.step_size, 1.0), 1.0)
 
-        def lower(carry):
-            tried, size, _ = carry
+        def halve(carry):
+            tried, size, best, best_size, _ = carry
             loss = value_fn(unravel(theta + size * direction))
-            accepted = jnp.isfinite(loss) & (loss < current)
-            return tried + 1, jnp.where(accepted, size, size / 2), accepted
+            loss = jnp.where(jnp.isfinite(loss), loss, jnp.inf)
+            better = loss < best
+            # once a length has lowered the loss, a worse one ends the search
+            done = (best < current) & ~better
+            return (tried + 1, size / 2, jnp.where(better, loss, best),
+                    jnp.where(better, size, best_size), done)
 
-        _, size, accepted = jax.lax.while_loop(
-            lambda carry: (carry[0] < trials) & ~carry[2], lower,
-            (jnp.asarray(0), start.astype(theta.dtype), jnp.asarray(False)))
+        one = jnp.asarray(1.0, theta.dtype)
+        _, _, best, size, _ = jax.lax.while_loop(
+            lambda carry: (carry[0] < trials) & ~carry[4], halve,
+            (jnp.asarray(0), one, current, jnp.zeros_like(one), jnp.asarray(False)))
+        accepted = best < current
         size = jnp.where(accepted, size, 0.0)
         return unravel(size * direction), LineSearchState(accepted, size)
 
