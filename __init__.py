@@ -16,12 +16,14 @@ try:  # one version, pyproject.toml's, as installed
     __version__ = _metadata.version("pinnc")
 except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "unknown"
-__all__ = ["SpecError", "FileError", "compile_file", "compile_source", "load_run", "Problem", "TrainResult"]
+__all__ = ["SpecError", "FileError", "compile_file", "compile_source", "load_run", "Problem",
+           "TrainResult", "distributed"]
 
 
 def __getattr__(name):
     # The API imports JAX; load it on first use so that `pinnc check` starts fast.
-    if name in ("compile_file", "compile_source", "load_run", "Problem", "TrainResult"):
+    if name in ("compile_file", "compile_source", "load_run", "Problem", "TrainResult",
+                "distributed"):
         from . import api
         return getattr(api, name)
     raise AttributeError(f"module 'pinnc' has no attribute {name!r}")

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+from . import distributed
 from .compiler.pipeline import compile_text, read_source
 from .runtime import model, runs
 from .runtime.training import TrainResult, train
 
 __all__ = ["compile_file", "compile_source", "load_run", "load_problem", "Problem",
-           "TrainResult"]
+           "TrainResult", "distributed"]
 
 
 class Problem(model.Problem):

@@ -97,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     train = _command(commands, "train", "compile, sample, train; write a run folder",
                      "pinnc train examples/poisson.pde",
                      "pinnc train examples/poisson.pde -o runs/p1 --seed 1 --set points=4000",
-                     "pinnc train --resume runs/p1")
+                     "pinnc train --resume runs/p1",
+                     "srun pinnc train examples/poisson.pde --distributed   (a SLURM job)")
     _spec(train, nargs="?")
     train.add_argument("-o", "--output", type=Path, metavar="DIR",
                        help="run folder (default runs/<spec name>); a checkpoint is written "
@@ -112,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
                             "--set seed=N, e.g. --seed 1")
     train.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar, e.g. pinnc train spec.pde -q")
+    _processes(train)
     train.set_defaults(run=_train)
 
     evaluate = _command(commands, "eval", "trained fields at the points of a CSV",
@@ -151,6 +153,30 @@ def _parser() -> argparse.ArgumentParser:
                          help="list only these options, e.g. optimizer")
     options.set_defaults(run=_options)
     return parser
+
+
+def _processes(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "several processes", "train over the devices of several processes (hosts) with "
+        "jax.distributed: every process runs the same command; process 0 writes the run folder")
+    group.add_argument("--distributed", action="store_true",
+                       help="join the processes of the cluster job JAX detects (SLURM, Open "
+                            "MPI, ...), e.g. srun pinnc train spec.pde --distributed")
+    group.add_argument("--coordinator", metavar="HOST:PORT",
+                       help="the address process 0 serves the others on (with --num-processes "
+                            "and --process-id), e.g. --coordinator node1:1234")
+    group.add_argument("--num-processes", type=_positive, metavar="N",
+                       help="how many processes train together, e.g. --num-processes 2")
+    group.add_argument("--process-id", type=_natural, metavar="I",
+                       help="this process's index, 0 to N-1, e.g. --process-id 0")
+
+
+def _positive(text: str) -> int:
+    """An argument that is a whole number >= 1."""
+    value = _natural(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
 
 
 def _natural(text: str) -> int:
@@ -197,9 +223,10 @@ def _train(args) -> int:
     from .runtime.runs.record import command_line
     from .runtime.training import train
 
+    writes = _join(args)
     use_compilation_cache()
     if args.resume is not None:
-        problem, directory = _resumed(args)
+        problem, directory = _resumed(args, writes)
     else:
         if args.spec is None:
             raise UsageError("train needs SPEC.pde (or --resume DIR)")
@@ -208,6 +235,10 @@ def _train(args) -> int:
             overrides["seed"] = args.seed
         problem = Problem.from_text(read_source(args.spec), str(args.spec), overrides)
         directory = args.output or Path("runs") / problem.name
+    if not writes:  # the others train their share of the points silently
+        result = train(problem, progress=False, checkpoint=directory,
+                       resume=args.resume is not None)
+        return 1 if result.metrics["status"] == "diverged" else 0
     if not args.quiet:
         print("\n".join(line[2:] for line in training(problem.ir)), file=sys.stderr)
     # a folder that cannot be written, or is in use, ends here; run.json records the command
@@ -224,7 +255,31 @@ def _train(args) -> int:
     return 0
 
 
-def _resumed(args):
+def _join(args) -> bool:
+    """Join the other processes where the flags say so (before JAX starts); whether this
+    process writes the run folder (process 0, or the only one)."""
+    explicit = (args.coordinator, args.num_processes, args.process_id)
+    if not args.distributed and all(flag is None for flag in explicit):
+        return True
+    if not args.distributed and any(flag is None for flag in explicit):
+        raise UsageError("--coordinator, --num-processes and --process-id go together (or "
+                         "give --distributed to let JAX detect the cluster job)")
+    if None not in explicit[1:] and args.process_id >= args.num_processes:
+        raise UsageError(f"--process-id {args.process_id}: the processes are numbered 0 to "
+                         f"{args.num_processes - 1}")
+    from .runtime.training import processes
+
+    try:
+        processes.initialize(*explicit)
+    except processes.JoinError as error:
+        if args.coordinator is None:
+            raise UsageError(f"--distributed: {error}; give them as --coordinator HOST:PORT "
+                             "--num-processes N --process-id I") from None
+        raise
+    return processes.writes()
+
+
+def _resumed(args, writes: bool = True):
     """The problem of the run folder ``--resume DIR`` names, and the folder."""
     from .api import load_problem
     from .runtime.runs import CHECKPOINT
@@ -237,7 +292,7 @@ def _resumed(args):
         raise FileError(directory, "not a run folder (no run.json and spec.pde); train with "
                         f"'pinnc train SPEC.pde -o {directory}'")
     problem = load_problem(directory)
-    if not (directory / CHECKPOINT).exists():
+    if writes and not (directory / CHECKPOINT).exists():
         print(f"note: {directory} has no {CHECKPOINT} (its training stopped before the first "
               "chunk of steps ended); training from step 0", file=sys.stderr)
     return problem, directory

@@ -25,7 +25,7 @@ from ...compiler.errors import FileError
 from ..model import Batch, Params, Problem
 from ..optim import registered
 from ..runs import checkpoints, events, folder as run_folder
-from . import sharding
+from . import processes, sharding
 from .chunks import RECORD_EVERY, Moves, compiled_chunk, initial_points
 from .result import History, TrainResult, exact_reference, field_errors, finish
 from .step import Carry
@@ -85,9 +85,15 @@ def train(problem: Problem, *, progress: bool = True, checkpoint: str | Path | N
 
     The first Ctrl-C finishes the chunk in flight and returns with status ``"interrupted"``
     (the second stops at once, from the last finished chunk).
+
+    On several processes (`processes.initialize`) every process calls it alike and gets the
+    same result; process 0 alone writes ``checkpoint``'s folder and shows progress, every
+    process reads it where it resumes.
     """
     if checkpoint is None:
         return _train(problem, progress, None, False, callback)
+    if not processes.writes():
+        return _train(problem, False, Path(checkpoint), resume, callback)
     with run_folder.writing(checkpoint) as folder:
         return _train(problem, progress, folder, resume, callback)
 
@@ -109,9 +115,10 @@ def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
     run = _Training(problem, moves, folder, callback, fresh, batch,
                     jnp.ones(len(labels), problem.dtype), History(labels), mesh, multiple)
     saved = run.begin(resume)
+    shown = progress and processes.writes()
     bar = tqdm(total=sum(p.steps for p in options.optimizer), initial=run.step,
-               disable=not progress, unit="step", dynamic_ncols=True, desc=problem.name)
-    notify = lambda message: tqdm.write(message, file=sys.stderr)
+               disable=not shown, unit="step", dynamic_ncols=True, desc=problem.name)
+    notify = (lambda message: tqdm.write(message, file=sys.stderr)) if shown else _silent
     with _Interrupt(notify) as interrupt:
         try:
             for index, phase in enumerate(options.optimizer):
@@ -122,7 +129,8 @@ def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
         finally:
             bar.close()
             run.close()
-    result = finish(problem, run.params, run.batch, run.history, run.status, run.step,
+    params, batch = processes.gathered((run.params, run.batch))
+    result = finish(problem, params, batch, run.history, run.status, run.step,
                     run.train_s, run.compile_s, run.forms, sharding.description(mesh))
     if run.stopped is not None:
         result.metrics["stopped"] = run.stopped
@@ -163,11 +171,12 @@ class _Training:
         if resume:
             saved = checkpoints.load_checkpoint(self.folder, self.problem, self.params,
                                                 self.batch, len(self.history.labels))
+        if processes.writes():
+            if saved is None:
+                run_folder.start(self.problem, self.folder)
+            self.events = events.EventLog(self.folder, fresh=saved is None)
         if saved is None:
-            run_folder.start(self.problem, self.folder)
-            self.events = events.EventLog(self.folder, fresh=True)
             return None
-        self.events = events.EventLog(self.folder, fresh=False)
         self.params, self.step, self.batch = saved.params, saved.step, saved.batch
         self.weights, self.train_s, self.compile_s = saved.weights, saved.train_s, saved.compile_s
         self.history.rows = saved.history
@@ -231,7 +240,9 @@ class _Training:
         meets a tolerance or is interrupted; after each, a checkpoint and the callback."""
         index, first, end = where
         finished = False
-        while not finished and not interrupt.requested and self.stopped is None:
+        # every process stops at the same chunk: a Ctrl-C anywhere stops them all
+        _, halted = processes.agreed((), interrupt.requested)
+        while not finished and not halted and self.stopped is None:
             started = time.perf_counter()
             carry, outputs = chunk(carry, self._scalar(self._chunk_end(end)), pools)
             _wait(carry.step)
@@ -245,6 +256,8 @@ class _Training:
                 self.params = carry.last_finite
             finished = diverged or bool(carry.converged) or self.step >= end
             self.train_s += time.perf_counter() - started
+            (self.train_s, self.compile_s), halted = processes.agreed(
+                (self.train_s, self.compile_s), interrupt.requested)
             self._time_check(finished)
             self._show(bar, done, index, outputs)
             if self.events is not None:
@@ -296,22 +309,32 @@ class _Training:
             self.events.close()
 
     def _checkpoint(self, state, index: int, first: int, finished: bool) -> None:
-        """checkpoint.npz written; where it cannot be (a full disk), training stops with a
-        FileError saying which checkpoint is intact."""
-        try:
-            checkpoints.save_checkpoint(self.folder, checkpoints.Checkpoint(
-                self.params, self.step, index, first, finished, self.batch, self.weights,
-                self.train_s, self.compile_s, self.history.rows, state, self.multiple),
-                self.digest)
-        except FileError as error:
+        """checkpoint.npz written by process 0, from what every process gathers; every process
+        waits for it (a resumed run reads it). Where it cannot be written (a full disk),
+        training stops with a FileError saying which checkpoint is intact."""
+        params, batch, weights, state = processes.gathered(
+            (self.params, self.batch, self.weights, state))
+        error = None
+        if processes.writes():
+            try:
+                checkpoints.save_checkpoint(self.folder, checkpoints.Checkpoint(
+                    params, self.step, index, first, finished, batch, weights,
+                    self.train_s, self.compile_s, self.history.rows, state, self.multiple),
+                    self.digest)
+            except FileError as failed:
+                error = failed
+        if not processes.first(error is None):
+            reason = error.reason if error else "process 0 could not write the checkpoint"
             kept = ("no checkpoint was written" if self.saved_step is None else
                     f"its checkpoint of step {self.saved_step} is intact: once it can be "
                     f"written, resume with 'pinnc train --resume {self.folder}'")
-            raise FileError(self.folder, f"{error.reason}; training stopped at step "
+            raise FileError(self.folder, f"{reason}; training stopped at step "
                             f"{self.step}, {kept}") from None
         self.saved_step = self.step
 
 
+def _silent(message: str) -> None:
+    """What a process other than process 0 shows: nothing."""
 
 
 def _wait(value: jax.Array) -> None:
