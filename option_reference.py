@@ -84,12 +84,13 @@ _VALUES: dict[str, Callable[[], str]] = {
                       f"A {_words(table.ACTIVATIONS)}"),
     "time_limit": lambda: (f"a number of seconds in (0, {table.MAX_SECONDS:,}]: training "
                            "stops once it has trained this long (compilation excluded)"),
-    "devices": lambda: ("all, or a number of local devices: the collocation points are split "
-                        "over them (data parallelism)"),
     "causal": lambda: ("none, or causal(epsilon=E, slices=M) (bare causal: "
                        f"{set_syntax(ir.Causal())}): each pde term over a coordinate t takes "
                        "its mean square per time slice, slice i weighted by exp(-E * the sum "
                        "of the earlier slices' mean squares)"),
+    "devices": lambda: ("all, or a number of devices (of every process, where several train "
+                        "together): the collocation points are split over them (data "
+                        "parallelism)"),
 }
 # What an option missing from `_VALUES` shows (tests/test_cli.py fails on it: describe it there).
 UNDESCRIBED = "see docs/language.md"

@@ -450,8 +450,8 @@ class Options:
     time_limit: float | None = None  # seconds of training, compilation excluded
     # the options the program left unset that `defaults.choose` chose, each with why
     chosen: tuple[tuple[str, str], ...] = ()
-    devices: str | int = "all"  # local devices the points are split over: "all" or a number
     causal: Causal | None = None
+    devices: str | int = "all"  # devices the points are split over: "all" or a number
 
     def points_in(self, region: Region, points: int | None = None) -> int:
         """How many points a term or integral on ``region`` gets: the listed points of an

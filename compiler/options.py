@@ -74,12 +74,12 @@ def seconds(node: s.Expr, what: str) -> float:
 
 
 def devices(node: s.Expr) -> str | int:
-    """``all`` or a number of local devices (whether the machine has them is the runtime's
+    """``all`` or a number of devices (whether the processes have them is the runtime's
     question: `runtime.training.sharding`)."""
     if isinstance(node, s.Name) and node.id == "all":
         return "all"
     if not isinstance(node, (s.Number, s.Neg)):
-        raise SpecError("devices must be all or a number of local devices", node.span)
+        raise SpecError("devices must be all or a number of devices", node.span)
     return integer(node, "devices", maximum=MAX_DEVICES)
 
 

@@ -171,6 +171,10 @@ class _Training:
         if resume:
             saved = checkpoints.load_checkpoint(self.folder, self.problem, self.params,
                                                 self.batch, len(self.history.labels))
+            if not processes.same(-1 if saved is None else saved.step):
+                raise FileError(self.folder, "the processes read different checkpoints here "
+                                "(or some none): resume from a run folder every host sees, "
+                                "on a file system they share")
         if processes.writes():
             if saved is None:
                 run_folder.start(self.problem, self.folder)

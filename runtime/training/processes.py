@@ -71,6 +71,13 @@ def first(flag: bool) -> bool:
     return bool(multihost_utils.broadcast_one_to_all(np.asarray(flag)))
 
 
+def same(value: float) -> bool:
+    """Whether every process holds the same ``value``."""
+    if jax.process_count() == 1:
+        return True
+    return bool(np.all(multihost_utils.process_allgather(np.asarray(value, np.float64)) == value))
+
+
 def agreed(seconds: tuple[float, ...], stop: bool) -> tuple[tuple[float, ...], bool]:
     """Process 0's ``seconds`` (training and compile times, which the time limit reads) and
     whether any process asks to ``stop`` (a Ctrl-C): the same decisions on every process."""
