@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
                      "pinnc train examples/poisson.pde",
                      "pinnc train examples/poisson.pde -o runs/p1 --seed 1 --set points=4000",
                      "pinnc train --resume runs/p1",
-                     "srun pinnc train examples/poisson.pde --distributed   (a SLURM job)")
+                     "pinnc train examples/poisson.pde --distributed")
     _spec(train, nargs="?")
     train.add_argument("-o", "--output", type=Path, metavar="DIR",
                        help="run folder (default runs/<spec name>); a checkpoint is written "

@@ -155,5 +155,6 @@ def test_one_process_agrees_with_itself_and_keeps_its_arrays():
 
     tree = {"a": jnp.arange(3.0)}
     assert processes.gathered(tree) is tree
-    assert processes.agreed((1.5, 2.0), True) == ((1.5, 2.0), True)
-    assert processes.first(False) is False and processes.writes()
+    assert processes.first((1.5, 2.0)) == (1.5, 2.0) and processes.first(False) is False
+    assert processes.anywhere(True) and not processes.anywhere(False)
+    assert processes.same(3.0) and processes.writes()

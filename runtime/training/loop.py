@@ -115,10 +115,11 @@ def _train(problem: Problem, progress: bool, folder: Path | None, resume: bool,
     run = _Training(problem, moves, folder, callback, fresh, batch,
                     jnp.ones(len(labels), problem.dtype), History(labels), mesh, multiple)
     saved = run.begin(resume)
-    shown = progress and processes.writes()
+    writes = processes.writes()  # the others train silently
     bar = tqdm(total=sum(p.steps for p in options.optimizer), initial=run.step,
-               disable=not shown, unit="step", dynamic_ncols=True, desc=problem.name)
-    notify = (lambda message: tqdm.write(message, file=sys.stderr)) if shown else _silent
+               disable=not (progress and writes), unit="step", dynamic_ncols=True,
+               desc=problem.name)
+    notify = (lambda message: tqdm.write(message, file=sys.stderr)) if writes else _silent
     with _Interrupt(notify) as interrupt:
         try:
             for index, phase in enumerate(options.optimizer):
@@ -244,9 +245,9 @@ class _Training:
         meets a tolerance or is interrupted; after each, a checkpoint and the callback."""
         index, first, end = where
         finished = False
-        # every process stops at the same chunk: a Ctrl-C anywhere stops them all
-        _, halted = processes.agreed((), interrupt.requested)
-        while not finished and not halted and self.stopped is None:
+        # every process stops at the same chunk: a Ctrl-C in any of them stops them all
+        while not finished and not processes.anywhere(interrupt.requested) and \
+                self.stopped is None:
             started = time.perf_counter()
             carry, outputs = chunk(carry, self._scalar(self._chunk_end(end)), pools)
             _wait(carry.step)
@@ -260,8 +261,8 @@ class _Training:
                 self.params = carry.last_finite
             finished = diverged or bool(carry.converged) or self.step >= end
             self.train_s += time.perf_counter() - started
-            (self.train_s, self.compile_s), halted = processes.agreed(
-                (self.train_s, self.compile_s), interrupt.requested)
+            # the time limit is read from process 0's clock
+            self.train_s, self.compile_s = processes.first((self.train_s, self.compile_s))
             self._time_check(finished)
             self._show(bar, done, index, outputs)
             if self.events is not None:

@@ -11,8 +11,8 @@ What leaves the devices is read the same way on every process: sharded arrays (t
 gathered with `multihost_utils.process_allgather` (a collective: every process takes part),
 replicated ones (parameters, optimizer state) from the local copy. Process 0 alone writes the
 run folder and shows progress (`writes`); what Python decides between chunks (the time limit,
-a Ctrl-C) is decided once for all (`agreed`), so no process waits in a collective the others
-have left.
+a Ctrl-C) is decided once for all (`first`, `anywhere`), so no process waits in a collective
+the others have left.
 """
 from __future__ import annotations
 
@@ -63,12 +63,21 @@ def gathered(tree):
     return jax.tree.map(whole, tree)
 
 
-def first(flag: bool) -> bool:
-    """Process 0's ``flag``, in every process (a collective: where process 0 writes, the others
-    wait for it here)."""
+def first(value):
+    """Process 0's ``value`` (a bool, a number or a tuple of numbers), in every process: what it
+    decided or measured, decided once for all. A collective: where process 0 writes a file, the
+    others wait for it here."""
+    if jax.process_count() == 1:
+        return value
+    shared = multihost_utils.broadcast_one_to_all(np.asarray(value))
+    return type(value)(shared.tolist()) if isinstance(value, tuple) else type(value)(shared)
+
+
+def anywhere(flag: bool) -> bool:
+    """Whether ``flag`` is set in any process (a Ctrl-C in one stops them all)."""
     if jax.process_count() == 1:
         return flag
-    return bool(multihost_utils.broadcast_one_to_all(np.asarray(flag)))
+    return bool(np.any(multihost_utils.process_allgather(np.asarray(flag))))
 
 
 def same(value: float) -> bool:
@@ -76,12 +85,3 @@ def same(value: float) -> bool:
     if jax.process_count() == 1:
         return True
     return bool(np.all(multihost_utils.process_allgather(np.asarray(value, np.float64)) == value))
-
-
-def agreed(seconds: tuple[float, ...], stop: bool) -> tuple[tuple[float, ...], bool]:
-    """Process 0's ``seconds`` (training and compile times, which the time limit reads) and
-    whether any process asks to ``stop`` (a Ctrl-C): the same decisions on every process."""
-    if jax.process_count() == 1:
-        return seconds, stop
-    rows = multihost_utils.process_allgather(np.asarray([*seconds, float(stop)], np.float64))
-    return tuple(float(s) for s in rows[0, :-1]), bool(np.any(rows[:, -1]))
