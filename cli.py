@@ -158,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
 def _processes(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "several processes", "train over the devices of several processes (hosts) with "
-        "jax.distributed: every process runs the same command; process 0 writes the run folder")
+        "jax.distributed:\nevery process runs the same command; process 0 writes the run "
+        "folder")
     group.add_argument("--distributed", action="store_true",
                        help="join the processes of the cluster job JAX detects (SLURM, Open "
                             "MPI, ...), e.g. srun pinnc train spec.pde --distributed")
