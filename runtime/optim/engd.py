@@ -40,7 +40,7 @@ def memory_budget() -> int:
     """Bytes a dense Gauss–Newton system may take: a quarter of the device's memory (a GPU's
     allocator limit; on a CPU, the machine's physical memory)."""
     try:
-        stats = jax.devices()[0].memory_stats() or {}
+        stats = jax.local_devices()[0].memory_stats() or {}  # one of this process's own
     except Exception:  # backends without memory statistics
         stats = {}
     total = stats.get("bytes_limit")
