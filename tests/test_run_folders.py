@@ -324,3 +324,17 @@ def test_a_finished_runs_plots_say_finished():
     assert plots.heading("u", "ok", 3.14159e-5) == "u (relative L2 error 3.14e-05, finished)"
     assert plots.heading("u", "diverged") == "u (diverged)"
     assert plots.heading("u") == "u"
+
+
+def test_run_json_keeps_the_date_the_run_started(tmp_path):
+    from pinnc.runtime.runs import folder
+
+    problem = pinnc.compile_file(Path(__file__).parent.parent / "examples" / "seed.pde")
+    folder.start(problem, tmp_path)
+    run = tmp_path / "run.json"
+    record = json.loads(run.read_text())
+    run.write_text(json.dumps({**record, "date": "2026-01-31T12:00:00Z"}))
+    folder.save_program(problem, tmp_path)   # at the end of training, or on resume
+    assert json.loads(run.read_text())["date"] == "2026-01-31T12:00:00Z"
+    folder.start(problem, tmp_path)           # a new run into the same folder
+    assert json.loads(run.read_text())["date"] != "2026-01-31T12:00:00Z"

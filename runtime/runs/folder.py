@@ -117,7 +117,7 @@ def start(problem: Problem, directory) -> None:
     written (spec.pde, run.json), so that even a run killed before its first chunk resumes."""
     directory = Path(directory)
     exported = [path.relative_to(directory) for path in (directory / EXPORTS).glob("*.vtu")]
-    for name in [*RESULTS, *exported]:
+    for name in [*RESULTS, "run.json", *exported]:
         try:
             (directory / name).unlink(missing_ok=True)
         except OSError as error:
@@ -216,7 +216,18 @@ def save_program(problem: Problem, directory) -> None:
     run = {"format": FORMAT, "spec": problem.filename, "name": problem.name,
            "overrides": {k: v for k, v in problem.overrides.items()},
            **record.provenance(problem)}
+    # the date the run started: kept when the program is written again at its end or resume
+    run["date"] = _started(directory / "run.json") or run["date"]
     _write_text(directory / "run.json", json.dumps(_strict(run), indent=2) + "\n")
+
+
+def _started(path: Path) -> str | None:
+    """The date a run.json already in place records, if any."""
+    try:
+        date = json.loads(path.read_text()).get("date")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return date if isinstance(date, str) else None
 
 
 def field_coordinates(directory) -> dict[str, list[str]] | None:
