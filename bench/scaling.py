@@ -2,6 +2,7 @@
 
     python bench/scaling.py [--devices 1,2,4,8] [--points 4096] [--boundary 1024]
                             [--optimizers adam,lbfgs,ssbroyden,engd] [--model 32,32]
+                            [--scaling strong,weak] [--steps N]
 
 Each device count runs in a worker process of its own, started with
 ``XLA_FLAGS=--xla_force_host_platform_device_count=D`` (JAX fixes its devices when it starts),
@@ -44,7 +45,8 @@ def worker(job: dict) -> None:
         problem = pinnc.compile_file(
             ROOT / "examples" / "poisson.pde", points=job["points"],
             boundary_points=job["boundary"], model=f"mlp(hidden=[{job['model']}])",
-            optimizer=f"{optimizer}(steps={STEPS[optimizer]})", devices="all")
+            optimizer=f"{optimizer}(steps={job.get('steps') or STEPS[optimizer]})",
+            devices="all")
         metrics = train(problem, progress=False).metrics
         chunks = list(problem._compiled_chunks.values())
         memory = chunks[0].memory_analysis()
@@ -76,17 +78,20 @@ def main() -> None:
     parser.add_argument("--boundary", type=int, default=1024)
     parser.add_argument("--optimizers", default="adam,lbfgs,ssbroyden,engd,nystrom")
     parser.add_argument("--model", default="32,32", help="hidden widths, e.g. 32,32")
+    parser.add_argument("--scaling", default="strong,weak")
+    parser.add_argument("--steps", type=int, help="steps of every optimizer (default: its own)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(json.loads(args.worker))
     rows = []
-    for mode in ("strong", "weak"):
+    for mode in args.scaling.split(","):
         for devices in map(int, args.devices.split(",")):
             scale = devices if mode == "weak" else 1
             rows += run(devices, {"mode": mode, "points": args.points * scale,
                                   "boundary": args.boundary * scale, "model": args.model,
-                                  "optimizers": args.optimizers.split(",")})
+                                  "optimizers": args.optimizers.split(","),
+                                  "steps": args.steps})
     print(f"# poisson.pde, mlp(hidden=[{args.model}]), float64; strong: {args.points} + "
           f"{args.boundary} points; weak: that many per device")
     print("| scaling | devices | optimizer | points | ms/step | speed-up | MiB/device "

@@ -40,7 +40,8 @@ slow = pytest.mark.slow
     ("v2/piecewise_poisson", 1e-2, 300, 30),           # a coefficient that jumps (ifelse)
     ("v2/advection_periodic", 5e-3, 300, 30),          # periodic in x: no bc on its faces
     ("v2/neumann_point", 1e-2, 300, 30),               # a condition at a point (at [[0, 0]])
-    ("v2/heat_nonlocal", 1e-2, 300, 40),               # values at given points: u(0, t)
+    # values at given points: u(0, t); tests/test_values_at_points.py trains one quickly
+    pytest.param("v2/heat_nonlocal", 1e-2, 300, 40, marks=slow),
     pytest.param("v2/heat_table", 2e-2, 300, 30, marks=slow),  # a conductivity as a table
     pytest.param("lshape", 5e-2, 1000, 100, marks=slow),   # a difference of boxes
     pytest.param("system", 5e-2, 300, 40, marks=slow),     # two fields

@@ -122,9 +122,11 @@ def test_rows_drawn_at_random_estimate_the_gram_matrix():
     np.testing.assert_allclose(every.T @ every, whole.T @ whole, rtol=1e-12)
     # 10 rows: 1 of the 2 boundary rows and 10 · 40/42 ≈ 10 interior rows, each scaled to
     # stand for its share; their mean over draws is the whole Gram matrix
-    draw = jax.jit(lambda key: problem.sampled_residual_jacobian(params, batch, key, 10))
-    assert draw(jax.random.key(3)).shape == (11, whole.shape[1])
-    grams = [(lambda j: j.T @ j)(draw(key)) for key in jax.random.split(jax.random.key(4), 400)]
+    assert problem.sampled_residual_jacobian(params, batch, jax.random.key(3), 10).shape == \
+        (11, whole.shape[1])
+    gram = jax.jit(jax.vmap(lambda key: (lambda j: j.T @ j)(
+        problem.sampled_residual_jacobian(params, batch, key, 10))))
+    grams = gram(jax.random.split(jax.random.key(4), 400))
     error = np.linalg.norm(np.mean(grams, axis=0) - whole.T @ whole) / np.linalg.norm(
         whole.T @ whole)
     assert error < 0.05, error
