@@ -99,12 +99,10 @@ UNDESCRIBED = "see docs/language.md"
 def _default(name: str) -> str:
     if name == "optimizer":
         (engd,) = ir.default_optimizer(False)
-        whole = ir.Phase("nystrom", engd.steps, (("rank", float(defaults.NYSTROM_RANK)),
-                                                ("search", 1.0)))
+        whole = ir.Phase("nystrom", engd.steps, (("rank", float(defaults.NYSTROM_RANK)),))
         rows = ir.Phase("nystrom", engd.steps, (("rank", float(defaults.NYSTROM_RANK)),
                                                ("rows", float(defaults.SAMPLED_ROWS)),
-                                               ("cg", float(defaults.SAMPLED_CG)),
-                                               ("search", 1.0)))
+                                               ("cg", float(defaults.SAMPLED_CG))))
         return (f"{set_syntax((engd,))} where every term is a mean square ({set_syntax((whole,))}"
                 f" where {defaults.MIN_STEPS} engd steps would take longer than "
                 f"{defaults.duration(defaults.TIME_LIMIT_S)}, {set_syntax((rows,))} where "

@@ -35,7 +35,7 @@ FLOPS_PER_SECOND = 1e10
 TIME_LIMIT_S = 300.0   # a default run's training time, at most
 MIN_STEPS = 500        # engd steps that must fit in it: fewer reach less than the sketched step
 MIN_SKETCHED = 100     # nystrom steps that must fit in it, else its sketch takes sampled rows
-LINE_SEARCH = 16       # loss evaluations of the natural-gradient grid search (`engd.GRID`)
+LINE_SEARCH = 16       # loss evaluations of the grid search, at most (`engd.GRID`)
 BACKTRACKING = 2       # loss evaluations of the backtracking search (search=1), typically
 NYSTROM_RANK = 64
 # Forming a Jacobian row by row (reverse mode at single points) costs, beyond its flops, about
@@ -61,8 +61,8 @@ class Estimate:
         m, p, flops = self.residuals, self.parameters, self.flops
         gradient = 3 * flops  # reverse mode, for one output
         jacobian = gradient + JACOBIAN_ENTRY_FLOPS * m * p  # one per row
-        search = flops * (BACKTRACKING if phase.get("search", LINE_SEARCH) <= 1
-                          else min(phase.get("search", LINE_SEARCH), LINE_SEARCH))
+        search = flops * (BACKTRACKING if phase.get("search", 1) <= 1
+                          else min(phase.get("search", 1), LINE_SEARCH))
         if phase.name == "engd":
             gram = 2 * min(m * m * p, m * p * p) + min(m, p) ** 3 / 3
             return jacobian + gram + search
@@ -159,7 +159,7 @@ def sketched(engd: ir.Phase, cost: Estimate) -> tuple[ir.Phase, str]:
     """The `nystrom` phase that stands in for ``engd`` (its steps and settings), and why: a
     sketch of the whole Jacobian while `MIN_SKETCHED` of its steps fit in `TIME_LIMIT_S`, else
     of `SAMPLED_ROWS` rows drawn at random; either with the backtracking search."""
-    settings = (("rank", float(NYSTROM_RANK)), ("search", 1.0), *engd.settings)
+    settings = (("rank", float(NYSTROM_RANK)), *engd.settings)
     phase = ir.Phase("nystrom", engd.steps, settings)
     why = f"nystrom (rank {NYSTROM_RANK}), about {duration(cost.seconds(phase))} a step"
     if cost.seconds(phase) * MIN_SKETCHED > TIME_LIMIT_S and cost.residuals > SAMPLED_ROWS:

@@ -25,9 +25,9 @@ _STOP = {"loss_tol": 0.0, "grad_tol": 0.0}
 OPTIMIZERS: Mapping[str, Mapping[str, float]] = {
     "adam": {"steps": 1000, "lr": 1e-3, **_STOP},
     "lbfgs": {"steps": 1000, "memory": 10, **_STOP},
-    "engd": {"steps": 100, "damping": 1e-6, "adaptive": 1, "search": 16, **_STOP},
+    "engd": {"steps": 100, "damping": 1e-6, "adaptive": 1, "search": 1, **_STOP},
     "nystrom": {"steps": 100, "rank": 64, "damping": 1e-6, "cg": 0, "adaptive": 1, "rows": 0,
-                "search": 16, **_STOP},
+                "search": 1, **_STOP},
     "ssbroyden": {"steps": 1000, **_STOP},
 }
 # Optimizers the language names whose implementation has not landed yet.

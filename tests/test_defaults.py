@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from pinnc.compiler import defaults, ir
+from pinnc.compiler import defaults, ir, options
 from pinnc.compiler.pipeline import compile_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -42,12 +42,16 @@ def test_poisson_by_default_trains_with_engd_for_at_most_five_minutes():
     assert cost.seconds("engd") * defaults.MIN_STEPS < defaults.TIME_LIMIT_S
 
 
+# the step-length search a phase that does not set one takes
+SEARCH = options.OPTIMIZERS["nystrom"]["search"]
+
+
 def test_a_network_engd_cannot_afford_gets_the_sketched_step():
     text = POISSON + "set model = mlp(hidden=[50, 50, 50])\nset points = 4000\n"
     problem = analysed(text)
     (phase,) = problem.options.optimizer
     assert phase.name == "nystrom" and phase.get("rank", 0) == defaults.NYSTROM_RANK
-    assert phase.get("search", 16) == 1 and phase.get("rows", 0) == 0
+    assert phase.get("search", SEARCH) == 1 and phase.get("rows", 0) == 0
     assert phase.steps == 5000
     assert "nystrom" in dict(problem.options.chosen)["optimizer"]
     cost = defaults.estimate(problem)
@@ -62,7 +66,7 @@ def test_a_network_whose_whole_sketch_is_too_dear_gets_sampled_rows():
     problem = analysed(text)
     (phase,) = problem.options.optimizer
     assert phase.name == "nystrom" and phase.get("rows", 0) == defaults.SAMPLED_ROWS
-    assert phase.get("search", 16) == 1 and phase.get("cg", 0) == defaults.SAMPLED_CG
+    assert phase.get("search", SEARCH) == 1 and phase.get("cg", 0) == defaults.SAMPLED_CG
     assert "512 residuals drawn each step" in dict(problem.options.chosen)["optimizer"]
     cost = defaults.estimate(problem)
     whole = ir.Phase("nystrom", 1, (("rank", 64.0), ("search", 1.0)))

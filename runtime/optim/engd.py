@@ -290,7 +290,7 @@ def adapt_damping(inner: Callable[[jax.Array], optax.GradientTransformationExtra
     return optax.GradientTransformationExtraArgs(init, update)
 
 
-def engd(damping: float = 1e-10, adaptive: bool = True, search: int = GRID
+def engd(damping: float = 1e-10, adaptive: bool = True, search: int = 1
          ) -> optax.GradientTransformationExtraArgs:
     """ENGD: `scale_by_gauss_newton` then the `line_search` of ``search`` losses at once, under
     `adapt_damping`.

@@ -41,7 +41,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from ...compiler.errors import SpecError
-from .engd import GRID, adapt_damping, devices_of, line_search, memory_budget
+from .engd import adapt_damping, devices_of, line_search, memory_budget
 
 # Sketch products are evaluated this many at a time (matrix-free form): memory O(BLOCK·M) in
 # the network's intermediates, whatever the rank.
@@ -175,7 +175,7 @@ def scale_by_nystrom_gauss_newton(damping: float | jax.Array, rank: int, cg: int
 
 
 def nystrom(rank: int = 64, damping: float = 1e-6, cg: int = 0, adaptive: bool = True,
-            rows: int = 0, search: int = GRID) -> optax.GradientTransformationExtraArgs:
+            rows: int = 0, search: int = 1) -> optax.GradientTransformationExtraArgs:
     """Nyström natural gradient: `scale_by_nystrom_gauss_newton` then engd's `line_search` of
     ``search`` losses at once, under engd's `adapt_damping`.
 

@@ -103,7 +103,7 @@ OPTIMIZERS: Mapping[str, Optimizer] = {
     "engd": Optimizer(
         build=lambda phase: engd(damping=phase.get("damping", 1e-6),
                                  adaptive=bool(phase.get("adaptive", 1)),
-                                 search=int(phase.get("search", 16))),
+                                 search=int(phase.get("search", 1))),
         chunk_steps=5,
         keywords=("value", "value_fn", "residual_fn", "jacobian_fn", "rows_fn", "form"),
         value_and_grad=value_only, form=engd_form,
@@ -114,7 +114,7 @@ OPTIMIZERS: Mapping[str, Optimizer] = {
                                             cg=int(phase.get("cg", 0)),
                                             adaptive=bool(phase.get("adaptive", 1)),
                                             rows=int(phase.get("rows", 0)),
-                                            search=int(phase.get("search", 16))),
+                                            search=int(phase.get("search", 1))),
         chunk_steps=5, keywords=("value", "value_fn", "residual_fn", "jacobian_fn", "form",
                                  "sampled_jacobian_fn"),
         value_and_grad=value_only, form=nystrom.sketch_form, check=nystrom.check),
