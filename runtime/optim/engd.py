@@ -189,10 +189,6 @@ def scale_by_grid_linesearch(grid: int = GRID) -> optax.GradientTransformationEx
     Returns:
       ``size · updates`` (zero when no step was taken), and a `LineSearchState`.
     """
-    def init(params) -> LineSearchState:
-        dtype = ravel_pytree(params)[0].dtype
-        return LineSearchState(jnp.asarray(True), jnp.asarray(0.0, dtype))
-
     def update(updates, state, params, *, value_fn: Callable,
                value: jax.Array | None = None, **extra):
         del state, extra
@@ -207,7 +203,7 @@ def scale_by_grid_linesearch(grid: int = GRID) -> optax.GradientTransformationEx
         size = jnp.where(accepted, sizes[best], 0.0)
         return unravel(size * direction), LineSearchState(accepted, size)
 
-    return optax.GradientTransformationExtraArgs(init, update)
+    return optax.GradientTransformationExtraArgs(_line_search_start, update)
 
 
 def scale_by_backtracking_linesearch(trials: int = GRID) -> optax.GradientTransformationExtraArgs:
@@ -220,10 +216,6 @@ def scale_by_backtracking_linesearch(trials: int = GRID) -> optax.GradientTransf
 
     Args and returns: those of `scale_by_grid_linesearch`.
     """
-    def init(params) -> LineSearchState:
-        dtype = ravel_pytree(params)[0].dtype
-        return LineSearchState(jnp.asarray(True), jnp.asarray(0.0, dtype))
-
     def update(updates, state, params, *, value_fn: Callable,
                value: jax.Array | None = None, **extra):
         del state, extra
@@ -249,7 +241,13 @@ def scale_by_backtracking_linesearch(trials: int = GRID) -> optax.GradientTransf
         size = jnp.where(accepted, size, 0.0)
         return unravel(size * direction), LineSearchState(accepted, size)
 
-    return optax.GradientTransformationExtraArgs(init, update)
+    return optax.GradientTransformationExtraArgs(_line_search_start, update)
+
+
+def _line_search_start(params) -> LineSearchState:
+    """A search's state before its first step, in the parameters' precision."""
+    dtype = ravel_pytree(params)[0].dtype
+    return LineSearchState(jnp.asarray(True), jnp.asarray(0.0, dtype))
 
 
 def line_search(search: int = GRID) -> optax.GradientTransformationExtraArgs:
